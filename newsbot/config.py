@@ -1,0 +1,217 @@
+"""Configuration as a frozen value, loaded once from TOML and the environment.
+
+Precedence, highest first: environment variables (``NEWSBOT_*``), the TOML file
+(``--config PATH``, else ``$NEWSBOT_CONFIG``, else ``./config.toml`` when present),
+then the defaults below. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from newsbot.errors import ConfigError
+
+__all__ = [
+    "BotConfig",
+    "Config",
+    "DatabaseConfig",
+    "SeedsConfig",
+    "TelegramConfig",
+    "load_config",
+]
+
+DEFAULT_CONFIG_FILE = "config.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    url: str = field(
+        default="sqlite:///data/newsbot.db",
+        metadata={"help": "SQLAlchemy URL; SQLite file by default, or postgresql+psycopg://..."},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SeedsConfig:
+    dir: str = field(default="seeds", metadata={"help": "folder of seed pages to ingest"})
+    max_file_mb: float = field(
+        default=5.0, metadata={"help": "larger seed files are refused as too large"}
+    )
+    ingest_interval_minutes: float = field(
+        default=5.0, metadata={"help": "while the bot runs, re-scan the seed store this often"}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    token: str = field(default="", metadata={"help": "bot token from @BotFather"})
+    base_url: str = field(
+        default="",
+        metadata={"help": "Bot API base, python-telegram-bot base_url form; empty = Telegram"},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    timezone: str = field(
+        default="Asia/Shanghai", metadata={"help": "default IANA timezone for schedules"}
+    )
+    templates_dir: str = field(
+        default="", metadata={"help": "folder whose templates override the shipped ones"}
+    )
+    admins: tuple[int, ...] = field(
+        default=(), metadata={"help": "Telegram user ids of global admins"}
+    )
+    log_level: str = field(default="INFO", metadata={"help": "DEBUG, INFO, WARNING or ERROR"})
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    seeds: SeedsConfig = field(default_factory=SeedsConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    source: str = field(default="defaults", compare=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.bot.timezone)
+
+
+# Environment variables that override a key of the file: NAME -> (section, key).
+ENV_OVERRIDES: Mapping[str, tuple[str, str]] = {
+    "NEWSBOT_DATABASE_URL": ("database", "url"),
+    "NEWSBOT_SEEDS_DIR": ("seeds", "dir"),
+    "NEWSBOT_TELEGRAM_TOKEN": ("telegram", "token"),
+    "NEWSBOT_TELEGRAM_BASE_URL": ("telegram", "base_url"),
+    "NEWSBOT_TIMEZONE": ("bot", "timezone"),
+    "NEWSBOT_TEMPLATES_DIR": ("bot", "templates_dir"),
+    "NEWSBOT_ADMINS": ("bot", "admins"),
+    "NEWSBOT_LOG_LEVEL": ("bot", "log_level"),
+}
+
+_SECTIONS: Mapping[str, type[Any]] = {
+    "database": DatabaseConfig,
+    "seeds": SeedsConfig,
+    "telegram": TelegramConfig,
+    "bot": BotConfig,
+}
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Load the configuration; raise ConfigError naming the key and the problem."""
+    env = os.environ if env is None else env
+    file_data: dict[str, Any] = {}
+    source = "defaults"
+    chosen = path if path is not None else env.get("NEWSBOT_CONFIG") or None
+    if chosen is not None:
+        file_path = Path(chosen)
+        if not file_path.is_file():
+            raise ConfigError(f"config file {file_path} does not exist")
+    elif Path(DEFAULT_CONFIG_FILE).is_file():
+        file_path = Path(DEFAULT_CONFIG_FILE)
+    else:
+        file_path = None
+    if file_path is not None:
+        try:
+            file_data = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file_path}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file_path}: cannot be read: {exc}") from None
+        source = str(file_path)
+
+    unknown = sorted(set(file_data) - set(_SECTIONS))
+    if unknown:
+        raise ConfigError(f"unknown section [{unknown[0]}] (known: {', '.join(_SECTIONS)})")
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        raw = file_data.get(name, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(f"[{name}] must be a table")
+        sections[name] = _build_section(name, cls, raw, where=source)
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if var in env:
+            value = _coerce_env(var, section, key, env[var])
+            sections[section] = replace(sections[section], **{key: value})
+    config = Config(**sections, source=source)
+    _validate(config)
+    return config
+
+
+def _build_section(name: str, cls: type[Any], raw: Mapping[str, Any], *, where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(
+                f"{where}: unknown key {name}.{key} (known: {', '.join(sorted(known))})"
+            )
+        values[key] = _check_type(f"{name}.{key}", known[key].default, value)
+    return cls(**values)
+
+
+def _check_type(key: str, default: Any, value: Any) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false, not {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key} must be a number, not {value!r}")
+        return float(value)
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise ConfigError(f"{key} must be a list of Telegram user ids (integers)")
+        return tuple(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string, not {value!r}")
+    return value
+
+
+def _coerce_env(var: str, section: str, key: str, raw: str) -> Any:
+    default = getattr(_SECTIONS[section](), key)
+    if isinstance(default, tuple):
+        try:
+            return tuple(int(part) for part in raw.replace(",", " ").split())
+        except ValueError:
+            raise ConfigError(f"{var} must be user ids separated by commas") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{var} must be a number, not {raw!r}") from None
+    return raw
+
+
+def _validate(config: Config) -> None:
+    url = config.database.url
+    if not url.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+        raise ConfigError(
+            f"database.url {url!r} must start with sqlite:// or postgresql+psycopg://"
+        )
+    if config.seeds.max_file_mb <= 0:
+        raise ConfigError("seeds.max_file_mb must be greater than 0")
+    if config.seeds.ingest_interval_minutes < 0:
+        raise ConfigError("seeds.ingest_interval_minutes must be 0 (off) or more")
+    try:
+        ZoneInfo(config.bot.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"bot.timezone {config.bot.timezone!r} is not an IANA timezone such as Asia/Shanghai"
+        ) from None
+    if config.bot.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("bot.log_level must be one of DEBUG, INFO, WARNING, ERROR")
+    base = config.telegram.base_url
+    if base and not base.startswith(("http://", "https://")):
+        raise ConfigError("telegram.base_url must start with http:// or https://")

@@ -1,0 +1,81 @@
+"""The exception tree of newsbot.
+
+Library code raises these; ``cli.py`` maps them to exit codes and the bot's
+error handler turns them into polite replies::
+
+    NewsbotError
+    ├── ConfigError            invalid or unreadable configuration (names the key)
+    ├── SeedError              one seed file cannot become an article
+    │   ├── EmptyFileError         the file is empty or only whitespace
+    │   ├── BinaryFileError        the file is not text
+    │   ├── UndecodableError       no text encoding fits the bytes
+    │   ├── FileTooLargeError      larger than the configured limit
+    │   ├── NoArticleError         text, but no recognisable article in it
+    │   └── InvalidRecordError     a JSON / JSON Lines record is malformed (names the line)
+    ├── StoreError             the database cannot be reached or migrated
+    └── QueryError             a reader's query is not acceptable (too long, empty, ...)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BinaryFileError",
+    "ConfigError",
+    "EmptyFileError",
+    "FileTooLargeError",
+    "InvalidRecordError",
+    "NewsbotError",
+    "NoArticleError",
+    "QueryError",
+    "SeedError",
+    "StoreError",
+    "UndecodableError",
+]
+
+
+class NewsbotError(Exception):
+    """Base of every error newsbot raises on purpose."""
+
+
+class ConfigError(NewsbotError):
+    """The configuration is invalid; the message names the key and the problem."""
+
+
+class SeedError(NewsbotError):
+    """A seed file cannot become an article; the message is a one-line reason."""
+
+
+class EmptyFileError(SeedError):
+    """The file is empty."""
+
+
+class BinaryFileError(SeedError):
+    """The file holds binary data, not text."""
+
+
+class UndecodableError(SeedError):
+    """No known text encoding decodes the file."""
+
+
+class FileTooLargeError(SeedError):
+    """The file is larger than the configured limit."""
+
+
+class NoArticleError(SeedError):
+    """The text holds no recognisable article (no title or no body)."""
+
+
+class InvalidRecordError(SeedError):
+    """A record of a JSON or JSON Lines seed file is malformed."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message if line is None else f"line {line}: {message}")
+        self.line = line
+
+
+class StoreError(NewsbotError):
+    """The database cannot be reached, created or migrated."""
+
+
+class QueryError(NewsbotError):
+    """A reader's query cannot be run (too long, empty, malformed)."""

@@ -1,0 +1,186 @@
+"""Walk the seed store, parse what is new or changed, hand batches to the store.
+
+Each file is read once and hashed; a file whose hash the store already holds is
+skipped without parsing. A file that fails is reported by name with a one-line
+reason and writes nothing; the others go in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsbot.errors import FileTooLargeError, SeedError
+from newsbot.parser import parse_page
+from newsbot.records import looks_like_json, parse_json_records
+from newsbot.store import SeedFile, SeedRecord, Store
+from newsbot.textio import decode_seed
+
+__all__ = ["SEED_SUFFIXES", "Failure", "IngestReport", "discover", "ingest", "prepare_seed"]
+
+log = logging.getLogger(__name__)
+
+SEED_SUFFIXES = frozenset({".txt", ".text", ".json", ".jsonl", ".ndjson"})
+BATCH_SIZE = 200
+
+Progress = Callable[[int, int], None]
+"""Called with (files done, files in all) as work advances."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    file: str
+    reason: str
+
+
+@dataclass(slots=True)
+class IngestReport:
+    files: int = 0
+    skipped: int = 0  # unchanged files recognised by their hash, not parsed again
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "skipped": self.skipped,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "failures": [{"file": f.file, "reason": f.reason} for f in self.failures],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path]:
+    """Seed files under ``paths``, sorted: folders are walked (hidden entries skipped)
+    for known suffixes; a file named directly is taken whatever its suffix."""
+    for path in paths:
+        if path.is_dir():
+            found = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                found.extend(
+                    Path(root, name)
+                    for name in files
+                    if not name.startswith(".") and Path(name).suffix.lower() in SEED_SUFFIXES
+                )
+            yield from sorted(found)
+        else:
+            yield path
+
+
+def _read(path: Path, max_bytes: int) -> bytes:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise FileTooLargeError(f"too large: {size:,} bytes (limit {max_bytes:,})")
+    return path.read_bytes()
+
+
+def prepare_seed(key: str, data: bytes, raw_hash: str, max_bytes: int) -> SeedFile | Failure:
+    """Decode and parse one file's bytes; pure, so it may run in a worker process."""
+    try:
+        text = decode_seed(data, max_bytes=max_bytes)
+        if looks_like_json(text):
+            records = tuple(
+                SeedRecord(f"{key}#{line}", article)
+                for line, article in parse_json_records(text, name=key)
+            )
+        else:
+            records = (SeedRecord(key, parse_page(text)),)
+    except SeedError as exc:
+        return Failure(key, str(exc))
+    return SeedFile(key, raw_hash, len(data), records)
+
+
+def ingest(
+    store: Store,
+    paths: Iterable[Path],
+    *,
+    max_bytes: int = 5_000_000,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> IngestReport:
+    """Ingest the seed files under ``paths`` into ``store``; never raises for a bad file."""
+    started = time.perf_counter()
+    report = IngestReport()
+    files = list(discover(paths))
+    report.files = len(files)
+    known = store.seed_hashes()
+    pending: list[tuple[str, bytes, str]] = []
+    done = 0
+    for path in files:
+        key = str(path.resolve())
+        try:
+            data = _read(path, max_bytes)
+        except FileTooLargeError as exc:
+            _fail(report, key, str(exc))
+        except OSError as exc:
+            _fail(report, key, f"cannot read: {exc.strerror or exc}")
+        else:
+            raw_hash = hashlib.sha256(data).hexdigest()
+            previous = known.get(key)
+            if previous is not None and previous[0] == raw_hash:
+                report.skipped += 1
+                report.unchanged += previous[1]
+            else:
+                pending.append((key, data, raw_hash))
+                continue
+        done += 1
+        if progress:
+            progress(done, len(files))
+
+    executor: Executor | None = None
+    if workers > 1 and len(pending) >= 2 * BATCH_SIZE:
+        executor = ProcessPoolExecutor(max_workers=workers)
+    try:
+        for start in range(0, len(pending), BATCH_SIZE):
+            batch = pending[start : start + BATCH_SIZE]
+            args = ([k for k, _, _ in batch], [d for _, d, _ in batch], [h for _, _, h in batch])
+            if executor is not None:
+                prepared = list(
+                    executor.map(prepare_seed, *args, [max_bytes] * len(batch), chunksize=16)
+                )
+            else:
+                prepared = [prepare_seed(k, d, h, max_bytes) for k, d, h in batch]
+            good = [p for p in prepared if isinstance(p, SeedFile)]
+            for item in prepared:
+                if isinstance(item, Failure):
+                    _fail(report, item.file, item.reason)
+            for outcomes in store.save_seed_files(good):
+                for outcome in outcomes:
+                    setattr(report, outcome, getattr(report, outcome) + 1)
+            done += len(batch)
+            if progress:
+                progress(done, len(files))
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    report.seconds = time.perf_counter() - started
+    log.info(
+        "ingest: %d files, %d new, %d updated, %d unchanged, %d failed in %.1fs",
+        report.files,
+        report.new,
+        report.updated,
+        report.unchanged,
+        report.failed,
+        report.seconds,
+    )
+    return report
+
+
+def _fail(report: IngestReport, key: str, reason: str) -> None:
+    report.failed += 1
+    report.failures.append(Failure(key, reason))
+    log.warning("seed file %s failed: %s", key, reason)
