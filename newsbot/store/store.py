@@ -345,13 +345,12 @@ class Store:
         pks = sorted(tag_pk_set)
         for start in range(0, len(pks), 500):
             chunk = pks[start : start + 500]
-            counts = dict(
-                conn.execute(
-                    select(article_tags.c.tag_pk, func.count())
-                    .where(article_tags.c.tag_pk.in_(chunk))
-                    .group_by(article_tags.c.tag_pk)
-                ).tuples()
+            rows = conn.execute(
+                select(article_tags.c.tag_pk, func.count())
+                .where(article_tags.c.tag_pk.in_(chunk))
+                .group_by(article_tags.c.tag_pk)
             )
+            counts = {int(row[0]): int(row[1]) for row in rows}
             for tag_pk in chunk:
                 conn.execute(
                     update(tags)

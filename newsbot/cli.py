@@ -1,0 +1,296 @@
+"""The ``newsbot`` command: argument parsing, logging setup, errors to exit codes.
+
+Each subcommand calls one function of the library and prints its result.
+Exit status: 0 success, 1 some input failed, 2 usage or configuration error,
+3 the database cannot be used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from newsbot.config import Config, load_config
+from newsbot.errors import ConfigError, NewsbotError, SeedError, StoreError
+from newsbot.models import ArticleIn, format_published
+
+__all__ = ["main"]
+
+log = logging.getLogger("newsbot")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(slots=True)
+class State:
+    config_path: str | None
+    verbose: int
+    quiet: bool
+    _config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path)
+            except ConfigError as exc:
+                raise click.UsageError(f"configuration: {exc}") from None
+            _setup_logging(self._config, self.verbose, self.quiet)
+        return self._config
+
+
+def _setup_logging(config: Config, verbose: int, quiet: bool) -> None:
+    level = config.bot.log_level.upper()
+    if verbose:
+        level = "DEBUG"
+    elif quiet:
+        level = "WARNING"
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    # Request lines of httpx carry the bot token in the URL: keep them out of the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Map library errors to a message and an exit status, without a traceback."""
+    try:
+        yield
+    except StoreError as exc:
+        click.echo(f"error: database: {exc}", err=True)
+        sys.exit(3)
+    except ConfigError as exc:
+        click.echo(f"error: configuration: {exc}", err=True)
+        sys.exit(2)
+    except NewsbotError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="NEWSBOT_CONFIG",
+    help="TOML config file (default: ./config.toml when present). Env: NEWSBOT_CONFIG.",
+)
+@click.option("-v", "--verbose", count=True, help="Log debug details.")
+@click.option("-q", "--quiet", is_flag=True, help="Log warnings and errors only.")
+@click.version_option(package_name="newsbot")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) -> None:
+    """newsbot: a Telegram news-digest bot fed by a store of saved Chinese news pages.
+
+    Start with `newsbot ingest` (loads ./seeds into the database), then
+    `newsbot latest` to see what readers will get, and `newsbot run` for the bot.
+    """
+    ctx.obj = State(config_path, verbose, quiet)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+# ---------------------------------------------------------------------- parse
+
+
+def _article_json(name: str, article: ArticleIn) -> dict[str, Any]:
+    return {
+        "file": name,
+        "title": article.title,
+        "summary": article.summary,
+        "summary_generated": article.summary_generated,
+        "source": article.source,
+        "published": format_published(article.published, article.published_precision),
+        "author": article.author,
+        "editor": article.editor,
+        "breadcrumb": list(article.breadcrumb),
+        "keywords": list(article.keywords),
+        "tags": list(article.tags),
+        "url": article.url,
+        "body": article.body_text,
+    }
+
+
+def _article_text(name: str, article: ArticleIn) -> str:
+    published = format_published(article.published, article.published_precision)
+    summary_kind = "generated" if article.summary_generated else "from the page"
+    lines = [
+        f"== {name}",
+        f"title      {article.title}",
+        f"published  {published or '-'}",
+        f"source     {article.source or '-'}",
+        f"author     {article.author or '-'}",
+        f"editor     {article.editor or '-'}",
+        f"section    {' › '.join(article.breadcrumb) or '-'}",
+        f"keywords   {', '.join(article.keywords) or '-'}",
+        f"tags       {', '.join(article.tags) or '-'}",
+        f"url        {article.url or '-'}",
+        f"summary    ({summary_kind}) {article.summary}",
+        f"body       {len(article.body)} paragraphs, {len(article.body_text)} characters",
+        "",
+        *[f"  {paragraph}\n" for paragraph in article.body],
+    ]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines).")
+@pass_state
+def parse(state: State, files: tuple[Path, ...], as_json: bool) -> None:
+    """Parse seed FILES and print the recovered fields; the database is not touched.
+
+    Exit status 1 when any file cannot be parsed (reasons go to stderr).
+    """
+    from newsbot.ingest import prepare_seed
+    from newsbot.store import SeedFile
+
+    max_bytes = int(state.config.seeds.max_file_mb * 1_000_000)
+    failed = 0
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            click.echo(f"{path}: cannot read: {exc.strerror or exc}", err=True)
+            failed += 1
+            continue
+        result = prepare_seed(str(path), data, "", max_bytes)
+        if not isinstance(result, SeedFile):
+            click.echo(f"{path}: {result.reason}", err=True)
+            failed += 1
+            continue
+        for record in result.records:
+            if as_json:
+                click.echo(
+                    json.dumps(_article_json(record.origin, record.article), ensure_ascii=False)
+                )
+            else:
+                click.echo(_article_text(record.origin, record.article))
+    sys.exit(1 if failed else 0)
+
+
+# ---------------------------------------------------------------------- ingest
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes parsing in parallel (parsing and keyword extraction dominate).",
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
+)
+@pass_state
+def ingest(
+    state: State, paths: tuple[Path, ...], as_json: bool, workers: int, progress: bool | None
+) -> None:
+    """Load seed files (default: the configured seed store) into the database.
+
+    Walks folders for .txt, .json and .jsonl files, skips files already stored
+    unchanged, and reports each file that fails with a one-line reason. Exit
+    status 0 when everything went in, 1 when some files failed.
+    """
+    from newsbot.ingest import ingest as run_ingest
+    from newsbot.store import Store
+
+    config = state.config
+    targets = list(paths) or [Path(config.seeds.dir)]
+    for target in targets:
+        if not target.exists():
+            raise click.UsageError(f"seed store {target} does not exist")
+    show_bar = sys.stderr.isatty() if progress is None else progress
+    with _errors():
+        store = Store.open(config.database.url)
+        try:
+            with _progress_bar(show_bar and not as_json) as advance:
+                report = run_ingest(
+                    store,
+                    targets,
+                    max_bytes=int(config.seeds.max_file_mb * 1_000_000),
+                    progress=advance,
+                    workers=workers,
+                )
+        finally:
+            store.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for failure in report.failures:
+            click.echo(f"failed: {failure.file}: {failure.reason}", err=True)
+        click.echo(
+            f"{report.files} files: {report.new} new, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.failed} failed ({report.seconds:.1f}s)"
+        )
+    sys.exit(1 if report.failed else 0)
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("ingesting", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+# ---------------------------------------------------------------------- db
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance (migrations run automatically on every start)."""
+
+
+@db.command("upgrade")
+@pass_state
+def db_upgrade(state: State) -> None:
+    """Apply pending migrations now."""
+    from newsbot.store.engine import create_store_engine, migrate, schema_revision
+
+    with _errors():
+        engine = create_store_engine(state.config.database.url)
+        migrate(engine)
+        current, head = schema_revision(engine)
+        click.echo(f"schema at {current} (newest {head})")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        cli.main(prog_name="newsbot", standalone_mode=True)
+    except SeedError as exc:  # pragma: no cover - commands catch these themselves
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

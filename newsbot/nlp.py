@@ -1,0 +1,180 @@
+"""Chinese text helpers built on jieba: sentences, keywords, tags and fallback summaries.
+
+Everything here is pure. jieba loads its dictionary on first use (about a second);
+that happens once per process, under a lock, with jieba's own logger silenced.
+Keyword extraction is the dominant cost of ingesting a page, so callers run it
+once per article (:func:`build_tags` does exactly one call).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from types import ModuleType
+
+__all__ = [
+    "GENERIC_SECTIONS",
+    "build_tags",
+    "extract_keywords",
+    "generate_summary",
+    "normalise_tag",
+    "split_sentences",
+]
+
+_init_lock = threading.Lock()
+_analyse: ModuleType | None = None
+
+# A sentence ends at 。！？!? (or an ellipsis), possibly followed by closing quotes or
+# brackets, which belong to the sentence they close.
+_SENTENCE_END = re.compile(r"(?:[。！？!?]+|…{1,2}|\.{3,6})(?:\s*[”’」』)）\"'])*")
+_NUMERIC = re.compile(r"^[\d.,%％·:：\-/+]+$|^\d+[年月日号时分秒个万亿元]?$")
+
+# Words that TF-IDF likes but that say nothing about a story.
+_JUNK_WORDS = frozenset(
+    """
+    记者 编辑 责任编辑 来源 表示 介绍 认为 进行 目前 已经 今年 去年 明年 今天 昨天 日前
+    近日 此前 同时 此外 其中 以及 一个 一些 这个 这些 那些 我们 他们 你们 她们 自己
+    没有 可以 还是 就是 因为 所以 如果 但是 通过 相关 有关 方面 情况 问题 工作 进一步
+    指出 强调 称为 成为 发现 开始 继续 需要 能够 可能 据悉 报道 消息 新闻 正文 首页
+    图片 视频 原标题 本报 本网 全文 点击 查看 更多 分享 转载 版权 责编 作者 文章 小时
+    """.split()
+)
+
+# Section names that carry no topic of their own; kept out of tags.
+GENERIC_SECTIONS = frozenset(
+    """
+    首页 正文 新闻 新闻中心 资讯 频道 要闻 首页新闻 正文页 内容 详情 文章 当前位置 网站首页
+    news home
+    """.split()
+)
+
+
+def _jieba_analyse() -> ModuleType:
+    """Import and initialise jieba once, thread-safely, with its logger quiet."""
+    global _analyse
+    if _analyse is None:
+        with _init_lock:
+            if _analyse is None:
+                import jieba
+                import jieba.analyse
+
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _analyse = jieba.analyse
+    return _analyse
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Chinese (or mixed) text into sentences, keeping the end punctuation.
+
+    Closing quotes after the end mark stay with their sentence:
+    ``他说：“好。”然后走了。`` -> ``['他说：“好。”', '然后走了。']``.
+    """
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        piece = text[start : match.end()].strip()
+        if piece:
+            sentences.append(piece)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def _is_junk(word: str) -> bool:
+    word = word.strip()
+    return (
+        len(word) < 2
+        or word.lower() in _JUNK_WORDS
+        or word in _JUNK_WORDS
+        or bool(_NUMERIC.match(word))
+        or not any(ch.isalpha() for ch in word)
+    )
+
+
+def extract_keywords(text: str, topk: int = 8) -> list[str]:
+    """Top TF-IDF keywords of ``text`` (jieba), without numbers, single characters or junk."""
+    if not text.strip() or topk <= 0:
+        return []
+    analyse = _jieba_analyse()
+    candidates: list[str] = analyse.extract_tags(text, topK=topk * 3)
+    keywords: list[str] = []
+    for word in candidates:
+        if not _is_junk(word) and word not in keywords:
+            keywords.append(word)
+            if len(keywords) == topk:
+                break
+    return keywords
+
+
+def normalise_tag(tag: str) -> str:
+    """NFKC, trimmed, latin letters lowercased, inner whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", tag).lower().split())
+
+
+def build_tags(
+    breadcrumb: Iterable[str],
+    keywords: Iterable[str],
+    title: str,
+    body: Sequence[str] | str,
+    *,
+    limit: int = 8,
+) -> tuple[str, ...]:
+    """Tags for browsing: specific sections, the page's keywords, then extracted words.
+
+    At most the two most specific breadcrumb sections (generic ones such as 首页 or
+    新闻 are skipped), up to four of the page's own keywords, then keywords jieba
+    finds in the title and body, until ``limit`` tags. Tags are normalised
+    (:func:`normalise_tag`) and de-duplicated. jieba runs once.
+    """
+    tags: list[str] = []
+
+    def add(candidates: Iterable[str], room: int) -> None:
+        added = 0
+        for raw in candidates:
+            tag = normalise_tag(raw)
+            if added >= room or len(tags) >= limit:
+                return
+            if tag and tag not in tags and tag not in GENERIC_SECTIONS and not tag.endswith("首页"):
+                tags.append(tag)
+                added += 1
+
+    sections = [s for s in breadcrumb if normalise_tag(s) not in GENERIC_SECTIONS]
+    add(sections[-2:], 2)
+    add(keywords, 4)
+    body_text = body if isinstance(body, str) else "\n".join(body)
+    # The title counts twice: it is the densest statement of what the story is about.
+    extracted = extract_keywords(f"{title}\n{title}\n{body_text}", topk=limit)
+    add(extracted, limit)
+    return tuple(tags)
+
+
+def generate_summary(paragraphs: Sequence[str], limit: int = 150) -> str:
+    """The leading sentences of the body, at most ``limit`` characters, cut at a sentence end.
+
+    Paragraphs without a sentence end (sub-headings, captions) are skipped. If the
+    first sentence alone is longer than ``limit`` it is cut and ends with ``…``.
+    """
+    sentences: list[str] = []
+    for paragraph in paragraphs:
+        text = paragraph.strip()
+        if not text or not _SENTENCE_END.search(text):
+            continue
+        sentences.extend(split_sentences(text))
+    if not sentences:
+        sentences = [p.strip() for p in paragraphs if p.strip()]
+    if not sentences:
+        return ""
+    summary = ""
+    for sentence in sentences:
+        if len(summary) + len(sentence) > limit:
+            break
+        summary += sentence
+    if not summary:
+        summary = sentences[0][: max(limit - 1, 1)].rstrip() + "…"
+    return summary
