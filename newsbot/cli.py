@@ -266,6 +266,179 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield advance
 
 
+# ---------------------------------------------------------------------- bot
+
+NO_TOKEN = """no Telegram bot token is configured.
+
+  1. In Telegram, talk to @BotFather, send /newbot and copy the token it gives.
+  2. export NEWSBOT_TELEGRAM_TOKEN='123456:ABC...'   (or [telegram] token in config.toml)
+  3. newsbot run
+
+To preview what readers will see without Telegram, try:
+  newsbot latest      newsbot tags      newsbot search 营商环境      newsbot show ID"""
+
+
+@cli.command()
+@pass_state
+def run(state: State) -> None:
+    """Run the Telegram bot (long polling) until Ctrl-C or SIGTERM.
+
+    Applies migrations, ingests new or changed seed files, and keeps ingesting
+    every seeds.ingest_interval_minutes. The token comes from
+    NEWSBOT_TELEGRAM_TOKEN or [telegram] token; NEWSBOT_TELEGRAM_BASE_URL points
+    at a self-hosted Bot API server.
+    """
+    config = state.config
+    if not config.telegram.token:
+        click.echo(f"error: {NO_TOKEN}", err=True)
+        sys.exit(2)
+    from newsbot.bot.app import run as run_bot
+
+    with _errors():
+        run_bot(config)
+
+
+# ---------------------------------------------------------------------- terminal twins
+
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Reply language.",
+)
+
+
+def _print_chunks(chunks: list[str]) -> None:
+    from newsbot.telegram_text import html_to_plain
+
+    click.echo("\n\n".join(html_to_plain(chunk) for chunk in chunks))
+
+
+def _reader(state: State) -> tuple[Any, Any]:
+    from newsbot.render import Renderer
+    from newsbot.store import Store
+
+    config = state.config
+    return Store.open(config.database.url), Renderer(config.tz, config.bot.templates_dir or None)
+
+
+def _list_command(state: State, kind: str, args: list[str], lang: str, offset: int) -> None:
+    from dataclasses import replace
+
+    from newsbot.queries import UsageError, list_page, parse_list_args
+
+    with _errors():
+        store, renderer = _reader(state)
+        try:
+            try:
+                request = parse_list_args(kind, args)  # type: ignore[arg-type]
+                request = replace(request, offset=offset)
+                note = (
+                    renderer.text("note.capped", lang, max=request.count) if request.capped else ""
+                )
+                view = list_page(store, request, None, note)
+            except UsageError as exc:
+                raise click.UsageError(
+                    html_to_text(renderer.text(exc.key, lang, **exc.params))
+                ) from None
+            if not view.items:
+                key = {"latest": "none.latest", "tag": "none.tag", "search": "none.search"}[kind]
+                click.echo(
+                    html_to_text(
+                        renderer.text(key, lang, tag=request.subject, query=request.subject)
+                    )
+                )
+                similar = [t.tag for w in request.words for t in store.similar_tags(w)]
+                if similar:
+                    click.echo(
+                        f"{html_to_text(renderer.text('none.suggest', lang))} {', '.join(similar)}"
+                    )
+                sys.exit(1)
+            _print_chunks(renderer.render("article_list.html.j2", view, lang))
+            if view.has_more:
+                click.echo(f"\n(more: --offset {offset + request.count})")
+        finally:
+            store.close()
+
+
+def html_to_text(markup: str) -> str:
+    from newsbot.telegram_text import html_to_plain
+
+    return html_to_plain(markup)
+
+
+offset_option = click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many.")
+
+
+@cli.command()
+@click.argument("count", required=False)
+@offset_option
+@lang_option
+@pass_state
+def latest(state: State, count: str | None, offset: int, lang: str) -> None:
+    """Print the COUNT newest articles (default 5, at most 20), as /latest shows them."""
+    _list_command(state, "latest", [count] if count else [], lang, offset)
+
+
+@cli.command()
+@click.argument("tag_name", metavar="TAG")
+@click.argument("count", required=False)
+@offset_option
+@lang_option
+@pass_state
+def tag(state: State, tag_name: str, count: str | None, offset: int, lang: str) -> None:
+    """Print the newest articles tagged TAG, as /tag shows them."""
+    _list_command(state, "tag", [tag_name, *([count] if count else [])], lang, offset)
+
+
+@cli.command()
+@click.argument("words", nargs=-1, required=True)
+@offset_option
+@lang_option
+@pass_state
+def search(state: State, words: tuple[str, ...], offset: int, lang: str) -> None:
+    """Print articles containing all WORDS (Chinese substrings of any length)."""
+    _list_command(state, "search", list(words), lang, offset)
+
+
+@cli.command()
+@lang_option
+@pass_state
+def tags(state: State, lang: str) -> None:
+    """Print the most used tags with their counts, as /tags shows them."""
+    from newsbot.queries import top_tags
+
+    with _errors():
+        store, renderer = _reader(state)
+        try:
+            _print_chunks(renderer.render("tags.html.j2", top_tags(store, 30), lang))
+        finally:
+            store.close()
+
+
+@cli.command()
+@click.argument("article_id", metavar="ID")
+@lang_option
+@pass_state
+def show(state: State, article_id: str, lang: str) -> None:
+    """Print the whole article ID, as /read shows it."""
+    from newsbot.queries import article
+
+    with _errors():
+        store, renderer = _reader(state)
+        try:
+            view = article(store, article_id, None)
+            if view is None:
+                click.echo(
+                    html_to_text(renderer.text("error.not_found", lang, id=article_id)), err=True
+                )
+                sys.exit(1)
+            _print_chunks(renderer.render("article.html.j2", view, lang))
+        finally:
+            store.close()
+
+
 # ---------------------------------------------------------------------- db
 
 

@@ -1,0 +1,1 @@
+"""The Telegram bot: the composition root (``app``) and one module per feature."""

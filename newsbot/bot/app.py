@@ -1,0 +1,145 @@
+"""The composition root: builds the Application, wires services, runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from newsbot.bot import reading
+from newsbot.bot.context import BotData, NewsContext, Services, language_of
+from newsbot.config import Config
+from newsbot.ingest import ingest
+from newsbot.render import LANGUAGES, Renderer
+from newsbot.store import Store
+from newsbot.views import READER_COMMANDS
+
+__all__ = ["build_application", "build_services", "run"]
+
+log = logging.getLogger(__name__)
+_TAGS = re.compile(r"<[^>]+>")
+
+NewsApplication = Application[Any, NewsContext, Any, Any, BotData, Any]
+
+
+def build_services(config: Config, store: Store | None = None) -> Services:
+    return Services(
+        config=config,
+        store=store or Store.open(config.database.url),
+        renderer=Renderer(config.tz, config.bot.templates_dir or None),
+    )
+
+
+def build_application(services: Services) -> NewsApplication:
+    """The PTB Application with every handler, job and hook; not started."""
+    config = services.config
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .context_types(ContextTypes(context=NewsContext, bot_data=BotData))
+        .arbitrary_callback_data(True)
+        .post_init(_post_init)
+    )
+    if config.telegram.base_url:
+        base = config.telegram.base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
+    app: NewsApplication = builder.build()
+    app.bot_data.services = services
+    app.add_handler(TypeHandler(Update, _log_update), group=-1)
+    reading.register(app)
+    reading.register_fallbacks(app)
+    app.add_error_handler(_on_error)
+    minutes = config.seeds.ingest_interval_minutes
+    if minutes > 0 and app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _ingest_job, interval=minutes * 60, first=minutes * 60, name="ingest"
+        )
+    return app
+
+
+async def _post_init(app: NewsApplication) -> None:
+    """Register the command menu in Chinese (default) and English."""
+    services = app.bot_data.services
+    assert services is not None
+    for lang in LANGUAGES:
+        commands = [
+            BotCommand(c.name, _TAGS.sub("", services.renderer.text(f"cmd.{c.name}", lang)))
+            for c in READER_COMMANDS
+        ]
+        await app.bot.set_my_commands(commands, language_code=None if lang == "zh" else lang)
+    log.info("bot @%s ready; command menu registered", app.bot.username)
+
+
+async def _log_update(update: Update, context: NewsContext) -> None:
+    """One INFO line per update (never the token: it is not part of an update)."""
+    message = update.effective_message
+    what = (
+        f"button {update.callback_query.data!r}"[:80]
+        if update.callback_query
+        else (message.text or "<non-text>")[:80]
+        if message
+        else update.to_dict().keys()
+    )
+    log.info(
+        "update %s chat=%s user=%s lang=%s: %s",
+        update.update_id,
+        update.effective_chat.id if update.effective_chat else None,
+        update.effective_user.id if update.effective_user else None,
+        language_of(update),
+        what,
+    )
+
+
+async def _on_error(update: object, context: NewsContext) -> None:
+    """Log first, then apologise to the reader; the bot keeps running."""
+    payload = update.to_dict() if isinstance(update, Update) else repr(update)
+    log.error(
+        "error while handling update %s",
+        json.dumps(payload, ensure_ascii=False, default=str)[:2000],
+        exc_info=context.error,
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        text = context.services.renderer.text("error.internal", language_of(update))
+        try:
+            await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML)
+        except Exception:  # the apology itself failed (e.g. blocked): already logged above
+            log.warning(
+                "could not send the apology for update %s", getattr(update, "update_id", "?")
+            )
+
+
+async def _ingest_job(context: NewsContext) -> None:
+    """Pick up seed files a scraper dropped in since the last run."""
+    services = context.services
+    config = services.config
+    await asyncio.to_thread(
+        ingest,
+        services.store,
+        [Path(config.seeds.dir)],
+        max_bytes=int(config.seeds.max_file_mb * 1_000_000),
+    )
+
+
+def run(config: Config) -> None:
+    """Migrate, ingest the seed store, then poll Telegram until SIGINT/SIGTERM."""
+    services = build_services(config)
+    try:
+        seeds = Path(config.seeds.dir)
+        if seeds.is_dir():
+            ingest(services.store, [seeds], max_bytes=int(config.seeds.max_file_mb * 1_000_000))
+        else:
+            log.warning(
+                "seed store %s does not exist; starting with what the database holds", seeds
+            )
+        app = build_application(services)
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        log.info("stopped cleanly")
+    finally:
+        services.store.close()

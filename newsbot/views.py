@@ -1,0 +1,168 @@
+"""The documented context objects templates render; built from store models.
+
+Each template receives ``view`` (one of these), ``t`` (the message catalogue in the
+reader's language) and ``BREAK`` (where a message may be split). Tests render
+every template with these views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from newsbot.models import Article, TagCount
+from newsbot.render import split_text
+
+__all__ = [
+    "READER_COMMANDS",
+    "ArticleView",
+    "CommandInfo",
+    "HelpView",
+    "ItemView",
+    "ListKind",
+    "ListView",
+    "TagsView",
+    "article_link",
+    "article_view",
+    "list_view",
+]
+
+ListKind = Literal["latest", "tag", "search"]
+PARAGRAPH_LIMIT = 3000  # longer paragraphs are split at sentence ends across messages
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One article in a list: ``number`` counts from 1 across pages."""
+
+    number: int
+    id: str
+    title: str
+    link: str
+    summary: str
+    source: str | None
+    published: datetime | None
+    precision: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListView:
+    """A page of articles: ``kind`` with its ``subject`` (tag or query words)."""
+
+    kind: ListKind
+    subject: str
+    items: tuple[ItemView, ...]
+    offset: int
+    has_more: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    """A whole article; ``paragraphs`` are already split to fit messages."""
+
+    id: str
+    title: str
+    link: str
+    url: str | None
+    published: datetime | None
+    precision: str
+    source: str | None
+    author: str | None
+    editor: str | None
+    breadcrumb: tuple[str, ...]
+    summary: str
+    summary_generated: bool
+    paragraphs: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TagsView:
+    """The most used tags with their article counts."""
+
+    tags: tuple[TagCount, ...]
+
+
+def article_link(article: Article, bot_username: str | None) -> str:
+    """The article's own URL, else a deep link that opens it in the bot."""
+    if article.url:
+        return article.url
+    if bot_username:
+        return f"https://t.me/{bot_username}?start=a_{article.id}"
+    return ""
+
+
+def list_view(
+    kind: ListKind,
+    subject: str,
+    articles: Sequence[Article],
+    offset: int,
+    has_more: bool,
+    bot_username: str | None,
+    note: str = "",
+) -> ListView:
+    items = tuple(
+        ItemView(
+            number=offset + i + 1,
+            id=a.id,
+            title=a.title,
+            link=article_link(a, bot_username),
+            summary=a.summary,
+            source=a.source,
+            published=a.published,
+            precision=a.published_precision,
+            tags=a.tags,
+        )
+        for i, a in enumerate(articles)
+    )
+    return ListView(kind, subject, items, offset, has_more, note)
+
+
+def article_view(article: Article, bot_username: str | None) -> ArticleView:
+    paragraphs = tuple(
+        piece for paragraph in article.body for piece in split_text(paragraph, PARAGRAPH_LIMIT)
+    )
+    return ArticleView(
+        id=article.id,
+        title=article.title,
+        link=article_link(article, bot_username),
+        url=article.url,
+        published=article.published,
+        precision=article.published_precision,
+        source=article.source,
+        author=article.author,
+        editor=article.editor,
+        breadcrumb=article.breadcrumb,
+        summary=article.summary,
+        summary_generated=article.summary_generated,
+        paragraphs=paragraphs,
+        tags=article.tags,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInfo:
+    """A reader command: its name (without /) and an example of use."""
+
+    name: str
+    example: str
+
+
+@dataclass(frozen=True, slots=True)
+class HelpView:
+    commands: tuple[CommandInfo, ...]
+
+
+READER_COMMANDS = (
+    CommandInfo("latest", "/latest 10"),
+    CommandInfo("tag", "/tag 营商环境"),
+    CommandInfo("tags", ""),
+    CommandInfo("search", "/search 高新区 服务"),
+    CommandInfo("read", "/read abcd2345"),
+    CommandInfo("start", ""),
+    CommandInfo("help", ""),
+)
