@@ -16,7 +16,15 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsbot.errors import FileTooLargeError, SeedError
+from newsbot.errors import (
+    BinaryFileError,
+    EmptyFileError,
+    FileTooLargeError,
+    InvalidRecordError,
+    NoArticleError,
+    SeedError,
+    UndecodableError,
+)
 from newsbot.parser import parse_page
 from newsbot.records import looks_like_json, parse_json_records
 from newsbot.store import SeedFile, SeedRecord, Store
@@ -88,6 +96,25 @@ def _read(path: Path, max_bytes: int) -> bytes:
     return path.read_bytes()
 
 
+_REASONS: tuple[tuple[type[SeedError], str], ...] = (
+    (EmptyFileError, "empty"),
+    (BinaryFileError, "binary"),
+    (UndecodableError, "undecodable"),
+    (FileTooLargeError, "too large"),
+    (NoArticleError, "no recognisable article"),
+    (InvalidRecordError, "invalid record"),
+)
+
+
+def reason_of(exc: SeedError) -> str:
+    """A one-line reason that starts with the kind of failure, then the detail."""
+    detail = " ".join(str(exc).split())
+    for kind, label in _REASONS:
+        if isinstance(exc, kind):
+            return detail if detail.lower().startswith(label) else f"{label}: {detail}"
+    return detail
+
+
 def prepare_seed(key: str, data: bytes, raw_hash: str, max_bytes: int) -> SeedFile | Failure:
     """Decode and parse one file's bytes; pure, so it may run in a worker process."""
     try:
@@ -100,7 +127,7 @@ def prepare_seed(key: str, data: bytes, raw_hash: str, max_bytes: int) -> SeedFi
         else:
             records = (SeedRecord(key, parse_page(text)),)
     except SeedError as exc:
-        return Failure(key, str(exc))
+        return Failure(key, reason_of(exc))
     return SeedFile(key, raw_hash, len(data), records)
 
 
