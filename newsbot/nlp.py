@@ -33,23 +33,21 @@ _SENTENCE_END = re.compile(r"(?:[。！？!?]+|…{1,2}|\.{3,6})(?:\s*[”’」
 _NUMERIC = re.compile(r"^[\d.,%％·:：\-/+]+$|^\d+[年月日号时分秒个万亿元]?$")
 
 # Words that TF-IDF likes but that say nothing about a story.
-_JUNK_WORDS = frozenset(
-    """
-    记者 编辑 责任编辑 来源 表示 介绍 认为 进行 目前 已经 今年 去年 明年 今天 昨天 日前
-    近日 此前 同时 此外 其中 以及 一个 一些 这个 这些 那些 我们 他们 你们 她们 自己
-    没有 可以 还是 就是 因为 所以 如果 但是 通过 相关 有关 方面 情况 问题 工作 进一步
-    指出 强调 称为 成为 发现 开始 继续 需要 能够 可能 据悉 报道 消息 新闻 正文 首页
-    图片 视频 原标题 本报 本网 全文 点击 查看 更多 分享 转载 版权 责编 作者 文章 小时
-    """.split()
-)
+_JUNK_TEXT = """
+记者 编辑 责任编辑 来源 表示 介绍 认为 进行 目前 已经 今年 去年 明年 今天 昨天 日前
+近日 此前 同时 此外 其中 以及 一个 一些 这个 这些 那些 我们 他们 你们 她们 自己
+没有 可以 还是 就是 因为 所以 如果 但是 通过 相关 有关 方面 情况 问题 工作 进一步
+指出 强调 称为 成为 发现 开始 继续 需要 能够 可能 据悉 报道 消息 新闻 正文 首页
+图片 视频 原标题 本报 本网 全文 点击 查看 更多 分享 转载 版权 责编 作者 文章 小时
+"""
+_JUNK_WORDS = frozenset(_JUNK_TEXT.split())
 
 # Section names that carry no topic of their own; kept out of tags.
-GENERIC_SECTIONS = frozenset(
-    """
-    首页 正文 新闻 新闻中心 资讯 频道 要闻 首页新闻 正文页 内容 详情 文章 当前位置 网站首页
-    news home
-    """.split()
-)
+_GENERIC_TEXT = """
+首页 正文 新闻 新闻中心 资讯 频道 要闻 首页新闻 正文页 内容 详情 文章 当前位置 网站首页
+news home
+"""
+GENERIC_SECTIONS = frozenset(_GENERIC_TEXT.split())
 
 
 def _jieba_analyse() -> ModuleType:
@@ -97,19 +95,49 @@ def _is_junk(word: str) -> bool:
     )
 
 
-def extract_keywords(text: str, topk: int = 8) -> list[str]:
-    """Top TF-IDF keywords of ``text`` (jieba), without numbers, single characters or junk."""
+def extract_keywords(text: str, topk: int = 8, *, weight_text: str = "") -> list[str]:
+    """Top TF-IDF keywords of ``text`` (jieba), without numbers, single characters or junk.
+
+    ``weight_text`` (the title, say) is added to the TF-IDF input to weigh its words
+    more, but not to the counts that decide whether two keywords form a compound.
+    """
     if not text.strip() or topk <= 0:
         return []
     analyse = _jieba_analyse()
-    candidates: list[str] = analyse.extract_tags(text, topK=topk * 3)
+    tfidf_input = f"{weight_text}\n{text}" if weight_text else text
+    candidates = [w for w in analyse.extract_tags(tfidf_input, topK=topk * 3) if not _is_junk(w)]
     keywords: list[str] = []
-    for word in candidates:
-        if not _is_junk(word) and word not in keywords:
+    for word in _merge_compounds(candidates[: topk * 2], text) + candidates[topk * 2 :]:
+        if word not in keywords:
             keywords.append(word)
             if len(keywords) == topk:
                 break
     return keywords
+
+
+def _merge_compounds(words: list[str], text: str) -> list[str]:
+    """Join keyword pairs the text nearly always prints together (营商 + 环境 -> 营商环境).
+
+    jieba cuts many compound terms into two dictionary words; when ``a + b`` occurs
+    at least three times and accounts for most uses of one of them, the compound is the
+    better tag. A part is dropped when most of its own uses are inside the compound.
+    """
+    counts = {w: text.count(w) for w in words}
+    result = list(words)
+    for a in words:
+        for b in words:
+            if a == b or (a not in result and b not in result):
+                continue
+            joined = a + b
+            together = text.count(joined)
+            if together < 3 or together < 0.6 * max(counts[a], counts[b]) or len(joined) > 8:
+                continue
+            position = min(result.index(w) for w in (a, b) if w in result)
+            result.insert(position, joined)
+            for part in (a, b):
+                if part in result and together >= 0.7 * counts[part]:
+                    result.remove(part)
+    return result
 
 
 def normalise_tag(tag: str) -> str:
@@ -149,7 +177,7 @@ def build_tags(
     add(keywords, 4)
     body_text = body if isinstance(body, str) else "\n".join(body)
     # The title counts twice: it is the densest statement of what the story is about.
-    extracted = extract_keywords(f"{title}\n{title}\n{body_text}", topk=limit)
+    extracted = extract_keywords(body_text, topk=limit, weight_text=title)
     add(extracted, limit)
     return tuple(tags)
 

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from newsbot.bot.context import NewsContext, language_of
+from newsbot.bot.context import NewsContext, Services, language_of
 from newsbot.bot.replies import edit_chunks, send_chunks
 from newsbot.queries import (
     ListRequest,
@@ -127,15 +127,14 @@ async def send_article(update: Update, context: NewsContext, article_id: str) ->
 
 
 def build_list_reply(
-    context: NewsContext, request: ListRequest, lang: str
+    services: Services, bot_username: str | None, request: ListRequest, lang: str
 ) -> tuple[list[str], InlineKeyboardMarkup | None]:
     """Query, render and build paging buttons; raises UsageError. Runs off the event loop."""
-    services = context.services
     renderer = services.renderer
     note = renderer.text("note.capped", lang, max=request.count) if request.capped else ""
-    view = list_page(services.store, request, context.bot.username, note)
+    view = list_page(services.store, request, bot_username, note)
     if not view.items:
-        return _nothing_found(context, request, lang), None
+        return _nothing_found(services, request, lang), None
     chunks = renderer.render("article_list.html.j2", view, lang)
     buttons = []
     if request.offset > 0:
@@ -155,9 +154,9 @@ def build_list_reply(
     return chunks, InlineKeyboardMarkup([buttons]) if buttons else None
 
 
-def _nothing_found(context: NewsContext, request: ListRequest, lang: str) -> list[str]:
-    renderer = context.services.renderer
-    store = context.services.store
+def _nothing_found(services: Services, request: ListRequest, lang: str) -> list[str]:
+    renderer = services.renderer
+    store = services.store
     if request.kind == "latest":
         return [renderer.text("none.latest", lang)]
     key = "none.tag" if request.kind == "tag" else "none.search"
@@ -179,7 +178,9 @@ async def send_list(update: Update, context: NewsContext, kind: ListKind, args: 
     lang = language_of(update)
     try:
         request = parse_list_args(kind, args)
-        chunks, markup = await asyncio.to_thread(build_list_reply, context, request, lang)
+        chunks, markup = await asyncio.to_thread(
+            build_list_reply, context.services, context.bot.username, request, lang
+        )
     except UsageError as exc:
         await _usage(update, context, kind, exc)
         return
@@ -203,7 +204,9 @@ async def on_button(update: Update, context: NewsContext) -> None:
     await query.answer()
     lang = language_of(update)
     try:
-        chunks, markup = await asyncio.to_thread(build_list_reply, context, request, lang)
+        chunks, markup = await asyncio.to_thread(
+            build_list_reply, context.services, context.bot.username, request, lang
+        )
     except UsageError as exc:
         await _usage(update, context, request.kind, exc)
         return

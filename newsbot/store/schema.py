@@ -73,12 +73,12 @@ articles = Table(
     Column("breadcrumb", Text, nullable=False),  # JSON list
     Column("keywords", Text, nullable=False),  # JSON list
     Column("url", Text),
-    Column("body", Text, nullable=False),  # paragraphs joined by a blank line
     Column("title_norm", Text, nullable=False),
-    Column("search_text", Text, nullable=False),  # normalised title, summary and body
     Column("sort_at", UTCDateTime, nullable=False),  # published, else first ingest
     Column("ingested_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("body", Text, nullable=False),  # paragraphs joined by a blank line
+    Column("search_text", Text, nullable=False),  # normalised title, summary and body
     Index("ix_articles_sort_at", "sort_at", "pk"),
 )
 

@@ -35,12 +35,12 @@ def upgrade() -> None:
         sa.Column("breadcrumb", sa.Text, nullable=False),
         sa.Column("keywords", sa.Text, nullable=False),
         sa.Column("url", sa.Text),
-        sa.Column("body", sa.Text, nullable=False),
         sa.Column("title_norm", sa.Text, nullable=False),
-        sa.Column("search_text", sa.Text, nullable=False),
         sa.Column("sort_at", sa.DateTime, nullable=False),
         sa.Column("ingested_at", sa.DateTime, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("search_text", sa.Text, nullable=False),
     )
     op.create_index("ix_articles_sort_at", "articles", ["sort_at", "pk"])
     op.create_table(

@@ -1,0 +1,406 @@
+"""Text of a saved news page (a text-browser dump) -> :class:`ArticleIn`. Pure, no I/O.
+
+How a page is read:
+
+1. **Body.** Lines are classified (:mod:`newsbot.parser_rules`). Runs of prose
+   lines, allowing sub-headings, image placeholders and captions in between, are
+   scored by their amount of text; the best run is the article. A run ends at a
+   footer label (来源:, 编辑:, 上一篇 …), at a long stretch of non-prose lines, or
+   when a paragraph repeats (pages that print the article twice or three times).
+2. **Header.** The dateline is the nearest line above the body that prints a date;
+   the title is the nearest headline-like line above it (a second line is joined
+   when the headline wraps or carries a ——subtitle). Summary, source, author and
+   keywords printed between title and body are read from that header.
+3. **Footer.** Labelled lines just after the body give source, editor, author and
+   keywords; the breadcrumb is read above the title.
+
+Years missing from a date (``10-08 12:00``) are taken from the nearest full date
+elsewhere on the page; without one, ``published`` is None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from newsbot import nlp
+from newsbot import parser_rules as rules
+from newsbot.errors import NoArticleError
+from newsbot.models import ArticleIn, Precision
+from newsbot.parser_rules import Line
+
+__all__ = ["parse_page"]
+
+_MAX_GAP = 3  # non-prose text lines tolerated inside a body run
+_MIN_BODY_CHARS = 20
+_HEADER_REACH = 40  # lines above the body searched for the dateline
+_TITLE_REACH = 10  # non-blank lines above the dateline searched for the title
+_FOOTER_REACH = 30  # non-blank lines after the body searched for labels
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    lines: tuple[Line, ...]
+    score: int
+
+    @property
+    def start(self) -> int:
+        return self.lines[0].index
+
+    @property
+    def end(self) -> int:
+        return self.lines[-1].index
+
+
+def parse_page(text: str) -> ArticleIn:
+    """Recover the article of one page; raise :class:`NoArticleError` when there is none."""
+    lines = rules.make_lines(text.replace("\r\n", "\n").replace("\r", "\n"))
+    run = _best_run(lines)
+    if run is None:
+        raise NoArticleError("no body paragraphs found")
+    run, date_index = _split_header(run)
+    if date_index is None:
+        date_index = _dateline(lines, run.start)
+    title_lines = _title(lines, date_index if date_index is not None else run.start)
+    if not title_lines:
+        raise NoArticleError("no title found")
+    title = _join_title(title_lines)
+    title_end = title_lines[-1].index
+    header = [ln for ln in lines[title_end + 1 : run.start] if not ln.blank]
+    footer = _footer(lines, run.end)
+
+    body = _body(run, title)
+    author: str | None = None
+    if body:
+        last, credit = rules.trailing_credit(body[-1])
+        if credit:
+            body[-1] = last
+            author = credit
+    body = [p for p in body if p]
+    if sum(len(p) for p in body) < _MIN_BODY_CHARS:
+        raise NoArticleError("no body paragraphs found")
+
+    published, precision = _published(lines, date_index, run.end)
+    vocabulary = title + "\n" + "\n".join(body)
+    keywords = _keywords(header, footer, lines, vocabulary)
+    breadcrumb = _breadcrumb(lines, title_lines[0].index)
+    summary = next((s for s in map(rules.summary_in, header) if s), None)
+    author = _author(header, footer, run, title_lines, date_index, lines) or author
+    editor = _first(rules.editor_in, [*footer, *header])
+    source = _first(rules.source_in, [*header, *footer]) or _unlabelled_source(
+        lines, date_index, title
+    )
+    url = _url(lines, header, footer)
+    tags = nlp.build_tags(breadcrumb, keywords, title, body)
+    return ArticleIn(
+        title=title,
+        body=tuple(body),
+        summary=summary if summary else nlp.generate_summary(body),
+        summary_generated=not summary,
+        source=source,
+        published=published,
+        published_precision=precision,
+        author=author,
+        editor=editor,
+        breadcrumb=breadcrumb,
+        keywords=tuple(keywords),
+        tags=tags,
+        url=url,
+    )
+
+
+# --------------------------------------------------------------------------
+# Body.
+# --------------------------------------------------------------------------
+
+
+def _best_run(lines: Sequence[Line]) -> _Run | None:
+    best: _Run | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not _starts_run(line):
+            i += 1
+            continue
+        run = _grow_run(lines, i)
+        if best is None or run.score > best.score:
+            best = run
+        i = run.end + 1
+    return best
+
+
+def _starts_run(line: Line) -> bool:
+    return (
+        rules.is_prose(line)
+        and not line.bullet
+        and not rules.is_caption(line)
+        and not rules.skip_label(line)
+        and not rules.is_stop(line)
+    )
+
+
+def _grow_run(lines: Sequence[Line], start: int) -> _Run:
+    kept: list[Line] = [lines[start]]
+    seen = {lines[start].compact}
+    pending: list[Line] = []
+    gap = 0
+    for line in lines[start + 1 :]:
+        if line.blank or line.chrome or rules.is_caption(line):
+            continue
+        if rules.is_stop(line):
+            break
+        if rules.skip_label(line):
+            continue
+        if rules.is_prose(line) and not line.bullet:
+            if line.compact in seen:  # the article starts over: a second copy
+                break
+            seen.add(line.compact)
+            kept.extend(pending)
+            kept.append(line)
+            pending.clear()
+            gap = 0
+            continue
+        gap += 1
+        if gap > _MAX_GAP:
+            break
+        pending.append(line)
+    score = sum(len(ln.key) for ln in kept if rules.is_prose(ln))
+    return _Run(tuple(kept), score)
+
+
+def _split_header(run: _Run) -> tuple[_Run, int | None]:
+    """Cut a headline and dateline that a run swallowed off its top.
+
+    A headline with a comma or an exclamation mark reads like prose, so a run may
+    start at it; when a dateline follows within the first lines, the body starts
+    after that dateline.
+    """
+    for pos, line in enumerate(run.lines[:6]):
+        if rules.is_dateline(line):
+            rest = run.lines[pos + 1 :]
+            first = next((i for i, ln in enumerate(rest) if _starts_run(ln)), None)
+            if first is None:
+                return run, None
+            kept = rest[first:]
+            return _Run(kept, sum(len(ln.key) for ln in kept)), line.index
+    return run, None
+
+
+def _body(run: _Run, title: str) -> list[str]:
+    compact_title = "".join(title.split())
+    paragraphs: list[str] = []
+    for line in run.lines:
+        if len(compact_title) >= 8 and compact_title in line.compact:
+            continue  # a repeated title or "原标题" caption, not a paragraph
+        text = rules.strip_trailing_widgets(line.text)
+        if text:
+            paragraphs.append(text)
+    return paragraphs
+
+
+# --------------------------------------------------------------------------
+# Header: dateline and title.
+# --------------------------------------------------------------------------
+
+
+def _dateline(lines: Sequence[Line], body_start: int) -> int | None:
+    for line in reversed(lines[max(0, body_start - _HEADER_REACH) : body_start]):
+        if rules.is_dateline(line):
+            return line.index
+    return None
+
+
+def _title(lines: Sequence[Line], anchor: int) -> list[Line]:
+    """The headline lines above ``anchor`` (the dateline, else the body start)."""
+    candidates: list[Line] = []
+    seen = 0
+    for line in reversed(lines[:anchor]):
+        if line.blank or line.chrome:
+            continue
+        seen += 1
+        if seen > _TITLE_REACH or rules.breadcrumb_in(line) is not None:
+            break
+        if rules.is_title_like(line):
+            candidates.append(line)
+    if not candidates:
+        return []
+    chosen = next((c for c in candidates if len(c.key) >= 8), candidates[0])
+    result = [chosen]
+    above = lines[chosen.index - 1] if chosen.index > 0 else None
+    if above is not None and _continues_title(above, chosen):
+        result.insert(0, above)
+    below = lines[chosen.index + 1] if chosen.index + 1 < len(lines) else None
+    if below is not None and below.key.startswith(("——", "—", "--")) and rules.is_title_like(below):
+        result.append(below)
+    return result
+
+
+def _continues_title(upper: Line, lower: Line) -> bool:
+    """Is ``upper`` the first line of a headline that wraps onto ``lower``?"""
+    if not rules.is_title_like(upper) or upper.bullet or upper.compact == lower.compact:
+        return False
+    if lower.key.startswith(("——", "—", "--")):
+        return True
+    return len(upper.key) >= 6 and len(lower.key) >= 6 and len(upper.key) + len(lower.key) <= 80
+
+
+def _join_title(lines: Sequence[Line]) -> str:
+    text = lines[0].text
+    for line in lines[1:]:
+        glue = " " if text[-1:].isascii() and line.text[:1].isascii() else ""
+        text += glue + line.text
+    return text
+
+
+# --------------------------------------------------------------------------
+# Metadata.
+# --------------------------------------------------------------------------
+
+
+def _footer(lines: Sequence[Line], body_end: int) -> list[Line]:
+    footer: list[Line] = []
+    for line in lines[body_end + 1 :]:
+        if line.blank:
+            continue
+        footer.append(line)
+        if len(footer) >= _FOOTER_REACH:
+            break
+    return footer
+
+
+def _first(extract: rules.Extractor, lines: Sequence[Line]) -> str | None:
+    for line in lines:
+        value = extract(line)
+        if value:
+            return value
+    return None
+
+
+def _published(
+    lines: Sequence[Line], date_index: int | None, body_end: int
+) -> tuple[datetime | None, Precision]:
+    parsed = rules.find_date(lines[date_index].key) if date_index is not None else None
+    if parsed is None:  # some pages print the date only under the article
+        for line in lines[body_end + 1 : body_end + 12]:
+            if rules.is_dated_label(line):
+                parsed = rules.find_date(line.key)
+                if parsed:
+                    date_index = line.index
+                    break
+    if parsed is None or date_index is None:
+        return None, "second"
+    year = parsed.year if parsed.year is not None else _nearest_year(lines, date_index)
+    return parsed.resolve(year), parsed.precision
+
+
+def _nearest_year(lines: Sequence[Line], index: int) -> int | None:
+    """The year of the full date printed closest to line ``index``, if any."""
+    best: tuple[int, int] | None = None
+    for line in lines:
+        if line.blank or line.index == index:
+            continue
+        parsed = rules.find_date(line.key, allow_yearless=False)
+        if parsed is not None and parsed.year is not None:
+            distance = abs(line.index - index)
+            if best is None or distance < best[0]:
+                best = (distance, parsed.year)
+    return best[1] if best else None
+
+
+def _keywords(
+    header: Sequence[Line], footer: Sequence[Line], lines: Sequence[Line], vocabulary: str
+) -> list[str]:
+    for zone in (footer, header):
+        for pos, line in enumerate(zone):
+            value = rules.keyword_label_value(line)
+            if value is None:
+                continue
+            if not value and pos + 1 < len(zone):  # "标签" on its own, the list below it
+                nxt = zone[pos + 1]
+                if len(nxt.key) <= 60 and ":" not in nxt.key and not rules.is_stop(nxt):
+                    value = nxt.key
+            if value:
+                return rules.split_keywords(value, vocabulary)
+            break
+    for line in header:  # an unlabelled strip of glued tag links under the dateline
+        found = rules.glued_keyword_line(line, vocabulary)
+        if found:
+            return found
+    return []
+
+
+def _breadcrumb(lines: Sequence[Line], title_index: int) -> tuple[str, ...]:
+    bullets: list[str] = []
+    for line in reversed(lines[max(0, title_index - 30) : title_index]):
+        if line.blank:
+            continue
+        items = rules.breadcrumb_in(line)
+        if items:
+            return rules.clean_breadcrumb(items)
+        if line.bullet and line.key:
+            bullets.insert(0, line.key)
+            continue
+        if bullets and bullets[-1] == "正文" and len(bullets) <= 8:  # a list ending in 正文
+            return rules.clean_breadcrumb(bullets)
+        bullets = []
+    if bullets and bullets[-1] == "正文" and len(bullets) <= 8:
+        return rules.clean_breadcrumb(bullets)
+    return ()
+
+
+def _author(
+    header: Sequence[Line],
+    footer: Sequence[Line],
+    run: _Run,
+    title_lines: Sequence[Line],
+    date_index: int | None,
+    lines: Sequence[Line],
+) -> str | None:
+    for line in header:
+        name = rules.author_in(line)
+        if name:
+            return name
+    first = run.lines[0]
+    name = rules.author_in(first)  # a dateline inside the first paragraph: （记者唐霁）
+    if name:
+        return name
+    for line in (*run.lines[-2:], *footer[:8]):
+        if rules.is_prose(line) and line is not run.lines[-1]:
+            continue
+        name = rules.author_in(line)
+        if name:
+            return name
+    return _unlabelled_author(lines, title_lines, date_index)
+
+
+def _unlabelled_author(
+    lines: Sequence[Line], title_lines: Sequence[Line], date_index: int | None
+) -> str | None:
+    """A lone short name between the headline and the dateline (blog-style platforms)."""
+    if date_index is None:
+        return None
+    between = [
+        ln for ln in lines[title_lines[-1].index + 1 : date_index] if not ln.blank and not ln.chrome
+    ]
+    if len(between) == 1 and rules.looks_like_name_line(between[0]):
+        return between[0].key
+    return None
+
+
+def _unlabelled_source(lines: Sequence[Line], date_index: int | None, title: str) -> str | None:
+    if date_index is None:
+        return None
+    return rules.source_around_date(lines[date_index].key, title, "\n".join(ln.key for ln in lines))
+
+
+def _url(lines: Sequence[Line], header: Sequence[Line], footer: Sequence[Line]) -> str | None:
+    for line in lines:
+        found = rules.url_in(line, bare=False)
+        if found:
+            return found
+    for line in (*header, *footer):
+        found = rules.url_in(line, bare=True)
+        if found:
+            return found
+    return None

@@ -1,0 +1,682 @@
+"""Line-level rules of the page parser: what a line is, and what a labelled line says.
+
+:mod:`newsbot.parser` decides *where* the title, header and body of a page are;
+this module answers questions about single lines (is it chrome, prose, a caption,
+a breadcrumb?) and pulls values out of labelled lines (来源, 编辑, 记者, dates,
+keywords). Label matching works on the NFKC form of a line, so full- and
+half-width punctuation (``：``/``:``, ``（``/``(``) and odd spaces all match alike.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from newsbot.models import Precision
+
+__all__ = [
+    "Line",
+    "ParsedDate",
+    "author_in",
+    "breadcrumb_in",
+    "editor_in",
+    "find_date",
+    "is_caption",
+    "is_prose",
+    "is_stop",
+    "is_title_like",
+    "keyword_label_value",
+    "make_lines",
+    "skip_label",
+    "source_in",
+    "split_keywords",
+    "squash",
+    "summary_in",
+    "trailing_credit",
+    "url_in",
+]
+
+CHINA_TZ = timezone(timedelta(hours=8))
+
+_SPACES = re.compile(r"[\s\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
+_BULLET = re.compile(r"^(?:[•□■◆◇●○▪▫◦·*]|\d{1,2}\.)\s+")
+_PLACEHOLDER = re.compile(
+    r"^(?:\[[^\]]*\]\s*)+$"  # [image], [INS::INS], [        ] form fields
+    r"|^\S+\.(?:png|jpe?g|gif|webp|bmp|svg)$"  # image.png
+    r"|^[━─—=\-_*·•~+|]{3,}$"  # rules
+    r"|^[*+\-_|\d\s.]{0,6}$",  # "+1", "9 70", "*", "_"
+    re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NOT_WORDISH = re.compile(r"[^\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]+")
+_SENTENCE_PUNCT = re.compile(r"[，。！？；,!?;]")
+_ENDS_SENTENCE = re.compile(r"[。！？!?…][”’」』)）\"']*$")
+_URL = re.compile(r"https?://[^\s<>\"'）)】\]]+|www\.[a-z0-9-]+\.[a-z.]+", re.IGNORECASE)
+
+
+def squash(text: str) -> str:
+    """Strip a line and collapse every run of (NBSP, ideographic, ...) spaces to one space."""
+    return _SPACES.sub(" ", _ZERO_WIDTH.sub("", text)).strip()
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of the page: its clean text, its NFKC key and what kind of line it is."""
+
+    index: int
+    text: str  # squashed, bullet marker removed
+    key: str  # NFKC of text, for label matching
+    indent: int
+    bullet: bool
+    blank: bool
+    chrome: bool  # image placeholder, form field, rule, lone number
+    prose: bool  # reads like running text (see is_prose)
+    caption: bool  # an image caption (see is_caption)
+    stop: bool  # a label that ends the body (see is_stop)
+    skip: bool  # metadata to skip inside the body (see skip_label)
+
+    @property
+    def compact(self) -> str:
+        """The text without any whitespace: for comparing repeated lines."""
+        return "".join(self.key.split())
+
+
+def make_lines(text: str) -> list[Line]:
+    lines: list[Line] = []
+    for index, raw in enumerate(text.split("\n")):
+        stripped = raw.lstrip(" \t\u00a0\u3000\u2002\u2003")
+        indent = len(raw) - len(stripped)
+        clean = squash(raw)
+        bullet = False
+        match = _BULLET.match(clean)
+        if match:
+            bullet = True
+            clean = clean[match.end() :]
+        if bullet and clean in ("", "•"):
+            clean = ""
+        key = nfkc(clean)
+        if not clean:
+            lines.append(Line(index, "", "", indent, bullet, not bullet, *[False] * 5))
+            continue
+        chrome = bool(_PLACEHOLDER.match(key))
+        lines.append(
+            Line(
+                index,
+                clean,
+                key,
+                indent,
+                bullet,
+                False,
+                chrome,
+                not chrome and _prose_key(key),
+                not chrome and _caption_key(key),
+                bool(_STOP.match(key)),
+                bool(_SKIP_LABEL.match(key)),
+            )
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------
+# What a line is.
+# --------------------------------------------------------------------------
+
+_CREDIT_TAIL = re.compile(
+    r"[(（][^()（）]{0,30}(?:摄|截图|供图|资料图|图源|图片来源|视觉中国|新华社发|网络图片)[^()（）]{0,10}[)）]\s*$"
+)
+
+
+def is_caption(line: Line) -> bool:
+    """Image captions: text printed twice in a row, or ending with a photo credit."""
+    return line.caption
+
+
+def _caption_key(key: str) -> bool:
+    text = key.replace(" ", "")
+    half = len(text) // 2
+    if len(text) >= 8 and len(text) % 2 == 0 and text[:half] == text[half:]:
+        return True
+    return len(key) < 120 and bool(_CREDIT_TAIL.search(key))
+
+
+def is_prose(line: Line) -> bool:
+    """A line that reads like a paragraph of running text."""
+    return line.prose
+
+
+def _prose_key(key: str) -> bool:
+    if len(key) < 5:
+        return False
+    has_punct = _SENTENCE_PUNCT.search(key) is not None
+    ends = _ENDS_SENTENCE.search(key) is not None
+    if not has_punct and not ends:
+        return False
+    words = len(_NOT_WORDISH.sub("", key))
+    return (words >= 12 and has_punct) or (words >= 5 and ends)
+
+
+# Labels whose line is metadata to skip when it sits in the body area.
+_SKIP_LABEL = re.compile(
+    r"^[(\[【]?\s*(?:原标题|原题|摘要|内容摘要|内容提要|提要|导语|核心提示|划重点)\s*[\]】)]?\s*[:：]?"
+)
+# Lines that end the article body.
+_STOP = re.compile(
+    r"^[(\[【]?\s*(?:"
+    r"(?:责任编辑|责编|值班编辑|编辑|来源|信息来源|本文来源|文章来源|稿件来源|新闻来源|出处|"
+    r"关键字|关键词|标签|相关热词(?:搜索)?|上一篇|下一篇|上一条|下一条|分享到|原文链接|本文链接)"
+    r"\s*[:：]"
+    r"|(?:责任编辑|责编)|上一篇|下一篇|相关阅读|相关新闻|相关文章|相关推荐|相关报道|推荐阅读|"
+    r"延伸阅读|热门推荐|猜你喜欢|为你推荐|作者最新文章|更多精彩|分享到|扫一扫|打印|关闭窗口|"
+    r"正文已结束|纠错|网友评论|我要评论|发表评论|热门评论|版权声明|免责声明|原创版权|反侵权|"
+    r"本文为.{0,16}原创|未经.{0,12}(?:许可|授权|允许)|copyright|©|关键字|关键词|标签\s|"
+    r"相关热词|(?:标签|关键字|关键词)$)",
+    re.IGNORECASE,
+)
+
+
+def skip_label(line: Line) -> bool:
+    """Metadata inside the body area (原标题, 摘要 …): skipped, not a paragraph."""
+    return line.skip
+
+
+def is_stop(line: Line) -> bool:
+    """A footer label or widget that ends the article body."""
+    return line.stop
+
+
+_TITLE_CHROME = re.compile(
+    r"分享到|字号|打印|收藏|登录|注册|搜索|评论|客户端|扫一扫|返回|首页|当前位置|您的位置|"
+    r"所在位置|来源[:：]|作者[:：]|编辑[:：]|发布时间|发表于|阅读|浏览|点击"
+)
+
+
+def is_title_like(line: Line) -> bool:
+    """Could this line be (part of) a headline?"""
+    if line.blank or line.chrome or "[" in line.key:
+        return False
+    text = line.key
+    if not 4 <= len(text) <= 100 or (len(_CJK.findall(text)) < 2 and len(text.split()) < 3):
+        return False
+    if text.endswith(("。", ":", ":")) or _URL.search(text) or find_date(text) is not None:
+        return False
+    if _TITLE_CHROME.search(text) or breadcrumb_in(line) is not None:
+        return False
+    return not skip_label(line) and not is_stop(line)
+
+
+# --------------------------------------------------------------------------
+# Dates.
+# --------------------------------------------------------------------------
+
+_TIME = r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:时]\s*(?P<M>\d{2})(?:\s*[:分]\s*(?P<S>\d{2}))?)?"
+_FULL_DATE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*"
+    r"(?P<d>\d{1,2})(?!\d)\s*日?" + _TIME
+)
+_YEARLESS = re.compile(
+    r"(?<![\d./\-年])(?P<m>\d{1,2})\s*(?:[-/]|月)\s*(?P<d>\d{1,2})\s*日?\s*"
+    r"(?P<H>\d{1,2})\s*:\s*(?P<M>\d{2})(?::(?P<S>\d{2}))?(?!\d)"
+)
+_YEARLESS_LABELLED = re.compile(
+    r"(?:发布时间|发表时间|发布日期|发表于|时间|日期)\s*[:：]?\s*"
+    r"(?P<m>\d{1,2})\s*(?:[-/]|月)\s*(?P<d>\d{1,2})\s*日?" + _TIME
+)
+_OFFSET = re.compile(r"(?:GMT|UTC)\s*(?P<sign>[+-])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?")
+_NOT_A_DATELINE = re.compile(r"星期|周[一二三四五六日天]|今天是|农历")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDate:
+    """A date as printed: ``year`` is None when the page left it out."""
+
+    year: int | None
+    month: int
+    day: int
+    hour: int
+    minute: int
+    second: int
+    precision: Precision
+    tz: timezone
+    start: int
+    end: int
+
+    def resolve(self, year: int | None = None) -> datetime | None:
+        use = self.year if self.year is not None else year
+        if use is None:
+            return None
+        try:
+            return datetime(
+                use, self.month, self.day, self.hour, self.minute, self.second, tzinfo=self.tz
+            )
+        except ValueError:
+            return None
+
+
+def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
+    """The first plausible date (with optional time) printed in ``text``."""
+    key = nfkc(text)
+    if _NOT_A_DATELINE.search(key):
+        return None
+    match = _FULL_DATE.search(key)
+    year: int | None = None
+    if match:
+        year = int(match["y"])
+    elif allow_yearless:
+        match = _YEARLESS_LABELLED.search(key) or _YEARLESS.search(key)
+    if match is None:
+        return None
+    hour, minute, second = match["H"], match["M"], match["S"]
+    precision: Precision = "day" if hour is None else ("minute" if second is None else "second")
+    tz = CHINA_TZ
+    offset = _OFFSET.search(key, match.end())
+    if offset and offset.start() - match.end() < 8:
+        delta = timedelta(hours=int(offset["h"]), minutes=int(offset["m"] or 0))
+        tz = timezone(delta if offset["sign"] == "+" else -delta)
+    parsed = ParsedDate(
+        year,
+        int(match["m"]),
+        int(match["d"]),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        precision,
+        tz,
+        match.start(),
+        match.end(),
+    )
+    if parsed.resolve(2000) is None:  # 2000 is a leap year: only checks month/day/time ranges
+        return None
+    return parsed
+
+
+# --------------------------------------------------------------------------
+# Breadcrumbs.
+# --------------------------------------------------------------------------
+
+_CRUMB_LABEL = re.compile(
+    r"(?:当前位置|您的位置|你的位置|您现在的位置|你现在的位置|您所在的位置|你所在的位置|所在位置|"
+    r"当前的位置|位置导航|导航)\s*[:：]?\s*(?P<rest>.*)$"
+)
+_CRUMB_SEP = re.compile(r"\s*(?:>>?|»|›|→|＞|/|\||｜)\s*")
+_CRUMB_ARROWS = re.compile(r">|»|›|→|＞")
+_DROP_CRUMBS = frozenset({"首页", "网站首页", "正文", "正文页", "主页", "返回首页", "home", "Home"})
+
+
+def _crumb_items(rest: str, *, whitespace: bool) -> list[str] | None:
+    rest = re.sub(r"\[[^\]]*\]", " ", rest).strip()
+    if not rest:
+        return None
+    parts = (
+        _CRUMB_SEP.split(rest)
+        if _CRUMB_SEP.search(rest)
+        else (rest.split() if whitespace else [rest])
+    )
+    items = [p.strip() for p in parts]
+    if items and items[0] and " " in items[0]:
+        items[0] = items[0].split()[-1]  # "订阅业界RSS CSDN首页" -> "CSDN首页"
+    if not items or any(not i or len(i) > 20 for i in items) or len(items) > 9:
+        return None
+    return items
+
+
+def breadcrumb_in(line: Line) -> list[str] | None:
+    """The items of a breadcrumb line (首页 and 正文 still in), or None."""
+    key = line.key
+    if line.blank or len(key) > 120:
+        return None
+    label = _CRUMB_LABEL.search(key)
+    if label and label.start() < 20:
+        return _crumb_items(label["rest"], whitespace=True)
+    if _CRUMB_ARROWS.search(key):
+        items = _crumb_items(key, whitespace=False)
+        if items and len(items) >= 2 and not _SENTENCE_PUNCT.search(key):
+            return items
+        return None
+    tokens = key.split()
+    if 2 <= len(tokens) <= 8 and tokens[-1] == "正文" and all(len(t) <= 12 for t in tokens):
+        return tokens
+    if (" | " in key or " / " in key) and ("首页" in key or "正文" in key):
+        return _crumb_items(key, whitespace=False)
+    return None
+
+
+def clean_breadcrumb(items: list[str]) -> tuple[str, ...]:
+    return tuple(i for i in items if i not in _DROP_CRUMBS)
+
+
+# --------------------------------------------------------------------------
+# Labelled values: source, editor, author, summary, keywords, url.
+# --------------------------------------------------------------------------
+
+_VALUE_CUT = re.compile(
+    r"\s|[|｜,，;；【\[(（]|责任编辑|编辑|作者|记者|发布时间|(?:时间|日期)[:：]|字号|点击|浏览|阅读|举报|"
+    r"分享|打印|收藏|"
+    r"\d{4}[-年/.]"
+)
+_SOURCE = re.compile(
+    r"(?:^|(?<=[\s|｜(（\[【•□\d]))(?:信息来源|本文来源|文章来源|稿件来源|新闻来源|来源|出处)\s*[:：]?\s*"
+)
+_BAD_VALUE = re.compile(r"^[\d\W_]*$|^(?:网络|未知|本站)$")
+
+
+def _value_after(key: str, start: int) -> str | None:
+    rest = key[start:].lstrip()
+    cut = _VALUE_CUT.search(rest, 1) if rest else None
+    value = (rest[: cut.start()] if cut else rest).strip(" :：-—·")
+    if not value or _BAD_VALUE.match(value) or len(value) > 30:
+        return None
+    return value
+
+
+def source_in(line: Line) -> str | None:
+    for match in _SOURCE.finditer(line.key):
+        value = _value_after(line.key, match.end())
+        if value:
+            return value
+    return None
+
+
+_NAME = r"[\u3400-\u9fffA-Za-z0-9_·•]{2,20}"
+_EDITOR = re.compile(
+    r"(?:^|(?<=[\s|｜(\[【•□]))(?:责任编辑|责编|值班编辑|本文编辑)\s*[:：]?\s*(?P<n>" + _NAME + ")"
+    r"|(?:^|(?<=[\s|｜(\[【•□]))编辑\s*[:：]\s*(?P<m>" + _NAME + ")"
+    r"|\([^()]{0,12}编辑\s*[:：]?\s*(?P<p>" + _NAME + r")\s*\)"
+)
+
+
+def editor_in(line: Line) -> str | None:
+    match = _EDITOR.search(line.key)
+    if not match:
+        return None
+    return match["n"] or match["m"] or match["p"]
+
+
+_NAMES = r"[\u3400-\u9fff·]{2,4}(?:(?:\s+|[、,，]\s*)[\u3400-\u9fff·]{2,4}){0,3}"
+_REPORTER_PAREN = re.compile(
+    r"\([^()]{0,20}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员[^()]*)?\)"
+)
+_REPORTER_LINE = re.compile(
+    r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员.*)?[)\]]?$"
+)
+_AUTHOR_LABEL = re.compile(
+    r"(?:^|(?<=[\s|｜(\[【》•□]))(?:作者|撰文|撰稿|文\s*/\s*图|文|图\s*/\s*文)\s*[:：/]?\s*"
+    r"(?P<n>[\u3400-\u9fffA-Za-z·]{2,20}(?:\s[\u3400-\u9fff]{2,4}){0,2})"
+)
+_NOT_A_NAME = re.compile(r"文章|最新|更多|简介|主页|专栏|推荐|介绍|信息|原创|声明|链接|来源")
+
+
+def _names(raw: str) -> str:
+    return " ".join(re.split(r"[\s、,，]+", raw.strip()))
+
+
+def author_in(line: Line, *, labelled_only: bool = False) -> str | None:
+    """A reporter/author named on this line (作者:, 文/图, 记者 ...), without the word 记者."""
+    key = line.key
+    for match in _AUTHOR_LABEL.finditer(key):
+        name = match["n"].strip()
+        if not _NOT_A_NAME.search(name) and "摄" not in name:
+            return _names(name)
+    if labelled_only:
+        return None
+    reporter = _REPORTER_PAREN.search(key) or _REPORTER_LINE.match(key)
+    return _names(reporter["n"]) if reporter else None
+
+
+_TRAILING_CREDIT = re.compile(
+    r"[(（]\s*(?:文\s*/\s*图|文|图)?\s*[:：/]?\s*"
+    r"(?P<n>[\u3400-\u9fff]{2,3}(?:\s+[\u3400-\u9fff]{2,3}){0,3}|[\u3400-\u9fff]{2,4}(?:\s+[\u3400-\u9fff]{2,4}){1,3})"
+    r"\s*[)）]\s*$"
+)
+_NOT_CREDIT = re.compile(r"完|待续|未完|本报|新闻|日报|晚报|网$|社$|图$|摄")
+
+
+def trailing_credit(paragraph: str) -> tuple[str, str | None]:
+    """Split ``……新春佳节。(常书香 马丹阳 )`` into the paragraph and the names in the credit."""
+    if not _ENDS_SENTENCE.search(paragraph[: max(paragraph.rfind("("), paragraph.rfind("（"))]):
+        return paragraph, None
+    match = _TRAILING_CREDIT.search(nfkc(paragraph))
+    if not match or _NOT_CREDIT.search(match["n"]):
+        return paragraph, None
+    return paragraph[: match.start()].rstrip(), _names(match["n"])
+
+
+_SUMMARY = re.compile(
+    r"^[\[【(]?\s*(?:摘要|内容摘要|内容提要|提要|导语|核心提示)\s*[\]】)]?\s*[:：]?\s*"
+)
+
+
+def summary_in(line: Line) -> str | None:
+    """The text of a labelled summary line (``[摘要]…``, ``【摘要】…``, ``摘要：…``)."""
+    match = _SUMMARY.match(line.key)
+    if not match or match.end() == 0:
+        return None
+    label = line.key[: match.end()]
+    if not re.search(r"[\]】):：]", label):
+        return None
+    # Cut the same number of characters from the original text (NFKC keeps CJK lengths).
+    value = line.text[len(label) :] if len(line.text) == len(line.key) else line.key[match.end() :]
+    value = value.strip()
+    return value if len(value) >= 10 else None
+
+
+_KEYWORD_LABEL = re.compile(
+    r"^[(\[【]?\s*(?:相关热词搜索|相关热词|相关关键词|关键字|关键词|标签|tags?)\s*[\]】)]?\s*[:：]?\s*",
+    re.IGNORECASE,
+)
+
+
+def keyword_label_value(line: Line) -> str | None:
+    """``""`` for a bare keyword label, the listed text after one, None for other lines."""
+    match = _KEYWORD_LABEL.match(line.key)
+    if not match:
+        return None
+    return line.key[match.end() :].strip()
+
+
+_SCRIPT_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+#_\-]*|[^\sA-Za-z0-9]+")
+
+
+def split_keywords(value: str, vocabulary: str) -> list[str]:
+    """Split a keyword list; keywords glued together are cut where the article's words fit.
+
+    Text browsers print adjacent tag links without a separator (``现金贷爬虫棱镜套路贷``),
+    so a long run without separators is segmented into the fewest pieces that occur
+    in ``vocabulary`` (the title and body), allowing short unknown pieces.
+    """
+    keywords: list[str] = []
+    for part in re.split(r"[\s,，、;；|｜/]+", value):
+        part = part.strip("#＃ ")
+        if not part:
+            continue
+        if len(part) <= 6 and not _mixed_scripts(part):
+            keywords.append(part)
+        else:
+            keywords.extend(segment_glued(part, vocabulary) or [part])
+    seen: list[str] = []
+    for k in keywords:
+        if k not in seen:
+            seen.append(k)
+    return seen
+
+
+def _mixed_scripts(text: str) -> bool:
+    return bool(re.search(r"[A-Za-z]", text)) and bool(_CJK.search(text))
+
+
+def segment_glued(text: str, vocabulary: str, *, allow_unknown: bool = True) -> list[str] | None:
+    """Fewest-pieces segmentation of ``text`` into words found in ``vocabulary``.
+
+    Known pieces (length >= 2, present in the vocabulary) cost 1; unknown pieces of
+    2-6 characters cost 1.5 + length²/16 when allowed. Returns None when no
+    segmentation exists. Dynamic programming over at most ~100 characters.
+    """
+    n = len(text)
+    if n == 0 or n > 120:
+        return None
+    inf = float("inf")
+    best: list[float] = [0.0] + [inf] * n
+    back: list[int] = [0] * (n + 1)
+    for end in range(2, n + 1):
+        for start in range(max(0, end - 24), end - 1):
+            if best[start] == inf:
+                continue
+            piece = text[start:end]
+            if not _piece_boundary_ok(text, start, end):
+                continue
+            if piece in vocabulary:
+                cost = 1.0
+            elif allow_unknown and end - start <= 6:
+                # Convex in the length: one 4-character unknown beats a known
+                # 2-character word plus an unknown one, but not a 6-character blob.
+                cost = 1.5 + (end - start) ** 2 / 16
+            else:
+                continue
+            if best[start] + cost <= best[end]:  # ties: the later cut, a known tail
+                best[end] = best[start] + cost
+                back[end] = start
+    if best[n] == inf:
+        return None
+    pieces: list[str] = []
+    end = n
+    while end > 0:
+        pieces.append(text[back[end] : end])
+        end = back[end]
+    return pieces[::-1]
+
+
+def _piece_boundary_ok(text: str, start: int, end: int) -> bool:
+    """Do not cut inside a latin word unless the case changes (``KconZoomEye``)."""
+    for pos in (start, end):
+        if 0 < pos < len(text):
+            left, right = text[pos - 1], text[pos]
+            inside_word = left.isascii() and left.isalnum() and right.isascii() and right.isalnum()
+            case_change = right.isupper() and (left.islower() or left.isdigit() or left.isupper())
+            if inside_word and not case_change:
+                return False
+    return True
+
+
+_URL_LABEL = re.compile(
+    r"(?:原文链接|本文链接|原文地址|本文地址|文章链接|文章地址|链接地址|原文网址|网址|url)\s*[:：]?\s*"
+    r"(?P<u>https?://[^\s<>\"'）)】\]]+)",
+    re.IGNORECASE,
+)
+_ARTICLE_URL = re.compile(
+    r"^https?://[^\s/]+/\S*(?:\d{4,}|\.s?html?|/content_|/article)\S*$", re.IGNORECASE
+)
+
+
+def url_in(line: Line, *, bare: bool) -> str | None:
+    """The article URL on a labelled line, or (``bare``) a line that is only an article URL."""
+    match = _URL_LABEL.search(line.key)
+    if match:
+        return match["u"].rstrip(".,;，。")
+    if bare and _ARTICLE_URL.match(line.key):
+        return line.key
+    return None
+
+
+Extractor = Callable[[Line], "str | None"]
+
+_WIDGET_TAIL = re.compile(
+    r"(?<=[。！？!?”\"])\s*[●◆■▲►▶>»]?\s*(?:返回|点击|查看|进入|更多)[^。！？!?，,]{0,20}$"
+)
+
+
+def strip_trailing_widgets(text: str) -> str:
+    """Drop link text glued after the last sentence (``……持续。●返回腾讯网首页>>``)."""
+    return _WIDGET_TAIL.sub("", text).rstrip()
+
+
+_DATED_LABEL = re.compile(r"^(?:发布时间|发表时间|发布日期|更新时间|日期|时间)\s*[:：]")
+
+
+def is_dateline(line: Line) -> bool:
+    """A short line printing a date, not a sentence that mentions one."""
+    return (
+        not line.blank
+        and len(line.key) <= 100
+        and not re.search(r"[，。！？；,!?;]", line.key)
+        and not skip_label(line)
+        and find_date(line.key) is not None
+    )
+
+
+def is_dated_label(line: Line) -> bool:
+    return bool(_DATED_LABEL.match(line.key))
+
+
+_NAME_LINE = re.compile(r"^[\u3400-\u9fffA-Za-z·_]{2,12}$")
+_WIDGET_WORD = re.compile(
+    r"分享|字号|阅读|浏览|评论|收藏|打印|作者|原创|点击|关注|举报|纠错|朗读|发布|时间|日期|来源|"
+    r"登录|注册|首页|客户端|订阅|微信|微博|次|人参与"
+)
+
+
+def looks_like_name_line(line: Line) -> bool:
+    """A lone short name (an author or account name), not a widget label."""
+    return (
+        not line.bullet and bool(_NAME_LINE.match(line.key)) and not _WIDGET_WORD.search(line.key)
+    )
+
+
+def source_around_date(dateline: str, title: str, page: str) -> str | None:
+    """An unlabelled outlet printed on the dateline: ``2019年11月25日 18:57 参考消息``."""
+    parsed = find_date(dateline)
+    if parsed is None:
+        return None
+    after = dateline[parsed.end :].split()
+    if after:
+        token = after[0]
+        if _plausible_outlet(token):
+            return token
+    before = re.sub(
+        r"(?:发布时间|发表时间|发布日期|发表于|日期|时间)\s*[:：]?\s*$",
+        "",
+        dateline[: parsed.start],
+    ).split()
+    if not before:
+        return None
+    token = before[0]
+    if len(before) == 1:
+        # Glued to a column name ("金融市场棱镜"): prefer the tail the page names elsewhere.
+        for cut in range(1, len(token) - 1):
+            tail = token[cut:]
+            if f"《{tail}》" in page or title.startswith((f"{tail}|", f"{tail}｜")):
+                token = tail
+                break
+    return token if _plausible_outlet(token) else None
+
+
+def _plausible_outlet(token: str) -> bool:
+    return (
+        2 <= len(token) <= 20
+        and not re.search(r"\d", token)
+        and not _WIDGET_WORD.search(token)
+        and not _SENTENCE_PUNCT.search(token)
+        and not token.startswith(("[", "(", "|"))
+    )
+
+
+def glued_keyword_line(line: Line, vocabulary: str) -> list[str] | None:
+    """Keywords from an unlabelled strip of tag links printed without separators."""
+    key = line.key
+    if line.bullet or len(key) < 8 or re.search(r"[，。！？；,!?;:：、()（）《》“”\"]", key):
+        return None
+    pieces: list[str] = []
+    for part in key.split():
+        found = segment_glued(part, vocabulary, allow_unknown=False)
+        if not found:
+            return None
+        pieces.extend(found)
+    if len(pieces) < 4 or sum(map(len, pieces)) / len(pieces) < 2.5:
+        return None
+    return pieces
