@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-__all__ = ["Article", "ArticleIn", "Precision", "TagCount", "format_published"]
+__all__ = [
+    "Article",
+    "ArticleIn",
+    "Filters",
+    "Precision",
+    "Subscription",
+    "SubscriptionSpec",
+    "TagCount",
+    "format_published",
+]
 
 Precision = Literal["day", "minute", "second"]
 
@@ -82,3 +91,40 @@ def format_published(published: datetime | None, precision: Precision) -> str | 
     if precision == "second":
         return published.isoformat(timespec="seconds")
     return published.isoformat(timespec="minutes")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a subscription wants: any of ``tags``; all of ``include``; none of ``exclude``."""
+
+    tags: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSpec:
+    """The settings of a subscription, as created or changed by a command."""
+
+    filters: Filters = Filters()
+    times: tuple[str, ...] = ("08:00",)  # "HH:MM", local to ``timezone``
+    weekdays_only: bool = False
+    timezone: str = "Asia/Shanghai"
+    max_items: int = 10
+    show_summary: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A stored subscription of one chat."""
+
+    id: int
+    chat_id: int
+    chat_type: str  # private, group, supergroup, channel
+    chat_title: str
+    spec: SubscriptionSpec
+    language: str
+    active: bool
+    inactive_reason: str | None
+    cursor_at: datetime | None
+    created_at: datetime

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -18,15 +19,22 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 __all__ = [
     "UTCDateTime",
     "article_tags",
     "articles",
+    "audit_log",
+    "chat_events",
+    "delivered",
+    "digests",
     "metadata",
+    "outbox",
     "seed_files",
     "seed_origins",
+    "subscriptions",
     "tags",
 ]
 
@@ -117,4 +125,104 @@ seed_origins = Table(
     Column("origin", Text, primary_key=True),  # a file path, or path#line for JSON records
     Column("article_pk", Integer, ForeignKey("articles.pk", ondelete="CASCADE"), nullable=False),
     Index("ix_seed_origins_article", "article_pk"),
+)
+
+# ---------------------------------------------------------------- subscriptions and delivery
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("chat_type", String(16), nullable=False),  # private, group, supergroup, channel
+    Column("chat_title", Text, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list: any of
+    Column("include_words", Text, nullable=False),  # JSON list: all of
+    Column("exclude_words", Text, nullable=False),  # JSON list: none of
+    Column("times", Text, nullable=False),  # JSON list of "HH:MM", local to timezone
+    Column("weekdays_only", Boolean, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("max_items", Integer, nullable=False),
+    Column("show_summary", Boolean, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("inactive_reason", Text),
+    Column("cursor_at", UTCDateTime),  # articles ingested up to here were considered
+    Column("created_by", BigInteger),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_subscriptions_chat", "chat_id"),
+)
+
+digests = Table(
+    "digests",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_pk",
+        Integer,
+        ForeignKey("subscriptions.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("slot", UTCDateTime, nullable=False),  # the scheduled time, or when asked for
+    Column("kind", String(16), nullable=False),  # scheduled, catchup, manual, skipped
+    Column("status", String(16), nullable=False),  # pending, sent, failed, empty, skipped
+    Column("items", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    UniqueConstraint("subscription_pk", "slot", name="uq_digests_slot"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("digest_pk", Integer, ForeignKey("digests.pk", ondelete="CASCADE"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("telegram_message_id", BigInteger),
+    Column("error", Text),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_pending", "status", "not_before", "pk"),
+)
+
+delivered = Table(
+    "delivered",
+    metadata,
+    Column(
+        "subscription_pk",
+        Integer,
+        ForeignKey("subscriptions.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("article_pk", Integer, ForeignKey("articles.pk", ondelete="CASCADE"), primary_key=True),
+    Column("digest_pk", Integer, ForeignKey("digests.pk", ondelete="CASCADE"), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", BigInteger),  # Telegram user id, None for the server CLI
+    Column("actor", Text, nullable=False),  # readable: @name, or "cli"
+    Column("chat_id", BigInteger, nullable=False),
+    Column("subscription_pk", Integer),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+chat_events = Table(
+    "chat_events",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # error, flood_wait, deactivated, migrated
+    Column("detail", Text, nullable=False),
+    Index("ix_chat_events_at", "at"),
 )
