@@ -25,6 +25,9 @@ __all__ = [
 ]
 
 _init_lock = threading.Lock()
+# Keywords come from the start of long articles: TF-IDF cost grows with the text,
+# and the lead paragraphs carry the topic.
+_MAX_KEYWORD_INPUT = 3000
 _analyse: ModuleType | None = None
 
 # A sentence ends at 。！？!? (or an ellipsis), possibly followed by closing quotes or
@@ -98,16 +101,18 @@ def _is_junk(word: str) -> bool:
 def extract_keywords(text: str, topk: int = 8, *, weight_text: str = "") -> list[str]:
     """Top TF-IDF keywords of ``text`` (jieba), without numbers, single characters or junk.
 
-    ``weight_text`` (the title, say) is added to the TF-IDF input to weigh its words
-    more, but not to the counts that decide whether two keywords form a compound.
+    ``weight_text`` (the title, say) is added to the input once more, so its words
+    weigh more.
     """
     if not text.strip() or topk <= 0:
         return []
     analyse = _jieba_analyse()
     tfidf_input = f"{weight_text}\n{text}" if weight_text else text
+    tfidf_input = tfidf_input[:_MAX_KEYWORD_INPUT]
     candidates = [w for w in analyse.extract_tags(tfidf_input, topK=topk * 3) if not _is_junk(w)]
     keywords: list[str] = []
-    for word in _merge_compounds(candidates[: topk * 2], text) + candidates[topk * 2 :]:
+    merged = _merge_compounds(candidates[: topk * 2], tfidf_input)
+    for word in merged + candidates[topk * 2 :]:
         if word not in keywords:
             keywords.append(word)
             if len(keywords) == topk:

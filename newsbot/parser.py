@@ -46,11 +46,11 @@ class _Run:
 
     @property
     def start(self) -> int:
-        return self.lines[0].index
+        return self.lines[0].pos
 
     @property
     def end(self) -> int:
-        return self.lines[-1].index
+        return self.lines[-1].pos
 
 
 def parse_page(text: str) -> ArticleIn:
@@ -66,7 +66,7 @@ def parse_page(text: str) -> ArticleIn:
     if not title_lines:
         raise NoArticleError("no title found")
     title = _join_title(title_lines)
-    title_end = title_lines[-1].index
+    title_end = title_lines[-1].pos
     header = [ln for ln in lines[title_end + 1 : run.start] if not ln.blank]
     footer = _footer(lines, run.end)
 
@@ -84,7 +84,7 @@ def parse_page(text: str) -> ArticleIn:
     published, precision = _published(lines, date_index, run.end)
     vocabulary = title + "\n" + "\n".join(body)
     keywords = _keywords(header, footer, lines, vocabulary)
-    breadcrumb = _breadcrumb(lines, title_lines[0].index)
+    breadcrumb = _breadcrumb(lines, title_lines[0].pos)
     summary = next((s for s in map(rules.summary_in, header) if s), None)
     author = _author(header, footer, run, title_lines, date_index, lines) or author
     editor = _first(rules.editor_in, [*footer, *header])
@@ -183,7 +183,7 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
             if first is None:
                 return run, None
             kept = rest[first:]
-            return _Run(kept, sum(len(ln.key) for ln in kept)), line.index
+            return _Run(kept, sum(len(ln.key) for ln in kept)), line.pos
     return run, None
 
 
@@ -207,7 +207,7 @@ def _body(run: _Run, title: str) -> list[str]:
 def _dateline(lines: Sequence[Line], body_start: int) -> int | None:
     for line in reversed(lines[max(0, body_start - _HEADER_REACH) : body_start]):
         if rules.is_dateline(line):
-            return line.index
+            return line.pos
     return None
 
 
@@ -227,10 +227,10 @@ def _title(lines: Sequence[Line], anchor: int) -> list[Line]:
         return []
     chosen = next((c for c in candidates if len(c.key) >= 8), candidates[0])
     result = [chosen]
-    above = lines[chosen.index - 1] if chosen.index > 0 else None
+    above = lines[chosen.pos - 1] if chosen.pos > 0 else None
     if above is not None and _continues_title(above, chosen):
         result.insert(0, above)
-    below = lines[chosen.index + 1] if chosen.index + 1 < len(lines) else None
+    below = lines[chosen.pos + 1] if chosen.pos + 1 < len(lines) else None
     if below is not None and below.key.startswith(("——", "—", "--")) and rules.is_title_like(below):
         result.append(below)
     return result
@@ -286,7 +286,7 @@ def _published(
             if rules.is_dated_label(line):
                 parsed = rules.find_date(line.key)
                 if parsed:
-                    date_index = line.index
+                    date_index = line.pos
                     break
     if parsed is None or date_index is None:
         return None, "second"
@@ -298,11 +298,11 @@ def _nearest_year(lines: Sequence[Line], index: int) -> int | None:
     """The year of the full date printed closest to line ``index``, if any."""
     best: tuple[int, int] | None = None
     for line in lines:
-        if line.blank or line.index == index:
+        if line.blank or line.pos == index:
             continue
         parsed = rules.find_date(line.key, allow_yearless=False)
         if parsed is not None and parsed.year is not None:
-            distance = abs(line.index - index)
+            distance = abs(line.pos - index)
             if best is None or distance < best[0]:
                 best = (distance, parsed.year)
     return best[1] if best else None
@@ -381,7 +381,7 @@ def _unlabelled_author(
     if date_index is None:
         return None
     between = [
-        ln for ln in lines[title_lines[-1].index + 1 : date_index] if not ln.blank and not ln.chrome
+        ln for ln in lines[title_lines[-1].pos + 1 : date_index] if not ln.blank and not ln.chrome
     ]
     if len(between) == 1 and rules.looks_like_name_line(between[0]):
         return between[0].key

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 from newsbot.models import Precision
 
@@ -67,13 +68,31 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line of the page: its clean text, its NFKC key and what kind of line it is."""
+# Full NFKC of a whole page costs about a millisecond; label matching only needs the
+# full-width ASCII forms, small form variants and odd spaces folded, which a regex
+# finds in C and a table maps.
+_FOLDABLE = "".join(
+    chr(c) for c in (*range(0xFF01, 0xFF5F), *range(0xFE50, 0xFE6C), 0x3000, 0x00A0, 0xFE30)
+)
+_FOLD_TABLE = {ch: unicodedata.normalize("NFKC", ch) for ch in _FOLDABLE}
+_FOLD = re.compile("[" + re.escape(_FOLDABLE) + "]")
 
-    index: int
+
+def fold(text: str) -> str:
+    """Fold full-width punctuation, letters and digits to ASCII (a cheap, partial NFKC)."""
+    return _FOLD.sub(lambda m: _FOLD_TABLE[m.group()], text)
+
+
+class Line(NamedTuple):
+    """One line of the page: its clean text, its NFKC key and what kind of line it is.
+
+    A named tuple rather than a frozen dataclass: pages have hundreds of lines and
+    tuple construction is several times cheaper.
+    """
+
+    pos: int  # 0-based line number in the page
     text: str  # squashed, bullet marker removed
-    key: str  # NFKC of text, for label matching
+    key: str  # text with full-width forms folded (see fold), for label matching
     indent: int
     bullet: bool
     blank: bool
@@ -90,24 +109,32 @@ class Line:
 
 
 def make_lines(text: str) -> list[Line]:
+    """Split a page into classified :class:`Line` objects (``\n`` line ends expected)."""
+    text = _ZERO_WIDTH.sub("", text)
+    raws = text.split("\n")
+    keys = fold(text).split("\n")  # one pass for the page; folding keeps line breaks
     lines: list[Line] = []
-    for index, raw in enumerate(text.split("\n")):
+    append = lines.append
+    for index, raw in enumerate(raws):
         stripped = raw.lstrip(" \t\u00a0\u3000\u2002\u2003")
         indent = len(raw) - len(stripped)
-        clean = squash(raw)
+        if not stripped:
+            append(Line(index, "", "", indent, False, True, *_NO_FLAGS))
+            continue
+        clean = _SPACES.sub(" ", stripped).rstrip()
+        key = _SPACES.sub(" ", keys[index]).strip()
         bullet = False
         match = _BULLET.match(clean)
         if match:
             bullet = True
             clean = clean[match.end() :]
-        if bullet and clean in ("", "•"):
-            clean = ""
-        key = nfkc(clean)
-        if not clean:
-            lines.append(Line(index, "", "", indent, bullet, not bullet, *[False] * 5))
+            key = _BULLET.sub("", key, count=1)
+        if not clean or clean == "•":
+            append(Line(index, "", "", indent, bullet, not bullet, *_NO_FLAGS))
             continue
-        chrome = bool(_PLACEHOLDER.match(key))
-        lines.append(
+        chrome = _PLACEHOLDER.match(key) is not None
+        short = len(key) < 5
+        append(
             Line(
                 index,
                 clean,
@@ -116,13 +143,16 @@ def make_lines(text: str) -> list[Line]:
                 bullet,
                 False,
                 chrome,
-                not chrome and _prose_key(key),
-                not chrome and _caption_key(key),
-                bool(_STOP.match(key)),
-                bool(_SKIP_LABEL.match(key)),
+                not (chrome or short) and _prose_key(key),
+                not (chrome or short) and _caption_key(key),
+                _STOP.match(key) is not None,
+                _SKIP_LABEL.match(key) is not None,
             )
         )
     return lines
+
+
+_NO_FLAGS = (False, False, False, False, False)
 
 
 # --------------------------------------------------------------------------
@@ -230,7 +260,7 @@ _YEARLESS_LABELLED = re.compile(
     r"(?P<m>\d{1,2})\s*(?:[-/]|月)\s*(?P<d>\d{1,2})\s*日?" + _TIME
 )
 _OFFSET = re.compile(r"(?:GMT|UTC)\s*(?P<sign>[+-])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?")
-_NOT_A_DATELINE = re.compile(r"星期|周[一二三四五六日天]|今天是|农历")
+_NOT_A_DATELINE = re.compile(r"今天是|农历|天气")  # the site-wide date bar
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +292,7 @@ class ParsedDate:
 
 def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
     """The first plausible date (with optional time) printed in ``text``."""
-    key = nfkc(text)
+    key = fold(text)
     if _NOT_A_DATELINE.search(key):
         return None
     match = _FULL_DATE.search(key)
@@ -340,11 +370,11 @@ def breadcrumb_in(line: Line) -> list[str] | None:
         if items and len(items) >= 2 and not _SENTENCE_PUNCT.search(key):
             return items
         return None
+    if (" | " in key or " / " in key) and ("首页" in key or "正文" in key):
+        return _crumb_items(key, whitespace=False)
     tokens = key.split()
     if 2 <= len(tokens) <= 8 and tokens[-1] == "正文" and all(len(t) <= 12 for t in tokens):
         return tokens
-    if (" | " in key or " / " in key) and ("首页" in key or "正文" in key):
-        return _crumb_items(key, whitespace=False)
     return None
 
 
@@ -399,7 +429,10 @@ def editor_in(line: Line) -> str | None:
     return match["n"] or match["m"] or match["p"]
 
 
-_NAMES = r"[\u3400-\u9fff·]{2,4}(?:(?:\s+|[、,，]\s*)[\u3400-\u9fff·]{2,4}){0,3}"
+_ROLE = r"(?!通讯员|实习生|见习|摄影|摄像|编辑|报道)"
+_NAMES = (
+    _ROLE + r"[\u3400-\u9fff·]{2,4}(?:(?:\s+|[、,，]\s*)" + _ROLE + r"[\u3400-\u9fff·]{2,4}){0,3}"
+)
 _REPORTER_PAREN = re.compile(
     r"\([^()]{0,20}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员[^()]*)?\)"
 )
@@ -407,8 +440,8 @@ _REPORTER_LINE = re.compile(
     r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员.*)?[)\]]?$"
 )
 _AUTHOR_LABEL = re.compile(
-    r"(?:^|(?<=[\s|｜(\[【》•□]))(?:作者|撰文|撰稿|文\s*/\s*图|文|图\s*/\s*文)\s*[:：/]?\s*"
-    r"(?P<n>[\u3400-\u9fffA-Za-z·]{2,20}(?:\s[\u3400-\u9fff]{2,4}){0,2})"
+    r"(?:^|(?<=[\s|｜(\[【》•□]))(?:(?:作者|撰文|撰稿)\s*[:：]?|(?:文\s*/\s*图|图\s*/\s*文|文|图)\s*[:：/])\s*"
+    r"(?P<n>[\u3400-\u9fffA-Za-z·]{2,20}(?:(?:\s|[、,，]\s*)[\u3400-\u9fff]{2,4}){0,2})"
 )
 _NOT_A_NAME = re.compile(r"文章|最新|更多|简介|主页|专栏|推荐|介绍|信息|原创|声明|链接|来源")
 
@@ -420,6 +453,9 @@ def _names(raw: str) -> str:
 def author_in(line: Line, *, labelled_only: bool = False) -> str | None:
     """A reporter/author named on this line (作者:, 文/图, 记者 ...), without the word 记者."""
     key = line.key
+    if line.prose and not labelled_only:  # running text: only a （记者 X） dateline counts
+        reporter = _REPORTER_PAREN.search(key)
+        return _names(reporter["n"]) if reporter else None
     for match in _AUTHOR_LABEL.finditer(key):
         name = match["n"].strip()
         if not _NOT_A_NAME.search(name) and "摄" not in name:
@@ -442,7 +478,7 @@ def trailing_credit(paragraph: str) -> tuple[str, str | None]:
     """Split ``……新春佳节。(常书香 马丹阳 )`` into the paragraph and the names in the credit."""
     if not _ENDS_SENTENCE.search(paragraph[: max(paragraph.rfind("("), paragraph.rfind("（"))]):
         return paragraph, None
-    match = _TRAILING_CREDIT.search(nfkc(paragraph))
+    match = _TRAILING_CREDIT.search(fold(paragraph))
     if not match or _NOT_CREDIT.search(match["n"]):
         return paragraph, None
     return paragraph[: match.start()].rstrip(), _names(match["n"])
@@ -576,6 +612,8 @@ _ARTICLE_URL = re.compile(
 
 def url_in(line: Line, *, bare: bool) -> str | None:
     """The article URL on a labelled line, or (``bare``) a line that is only an article URL."""
+    if "http" not in line.key:
+        return None
     match = _URL_LABEL.search(line.key)
     if match:
         return match["u"].rstrip(".,;，。")

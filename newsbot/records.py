@@ -28,7 +28,7 @@ from newsbot.models import ArticleIn, Precision
 __all__ = ["looks_like_json", "parse_json_records"]
 
 CHINA_TZ = timezone(timedelta(hours=8))
-_JSON_START = re.compile(r"\s*(?:\{|\[\s*(?:\{|\]))")
+_JSON_START = re.compile(r"\s*(?:\{|\[\s*(?:\{|\]\s*$))")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _ISO_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_SECONDS = re.compile(r"[T ]\d{1,2}:\d{2}:\d{2}")
