@@ -40,6 +40,8 @@ def build_services(config: Config, store: Store | None = None) -> Services:
 def build_application(services: Services) -> NewsApplication:
     """The PTB Application with every handler, job and hook; not started."""
     config = services.config
+    # httpx logs each request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.telegram.token)

@@ -49,11 +49,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 def register_fallbacks(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Unknown commands and plain text; added last so feature handlers win."""
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_command), group=1)
+    """Unknown commands and plain text. Added after every feature's handlers, in the same
+    group, so they only see what no feature took."""
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, plain_text),
-        group=1,
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, plain_text)
     )
 
 
