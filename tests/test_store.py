@@ -144,6 +144,11 @@ def test_search_ranks_title_hits_first(store: Store) -> None:
     )
     got = store.search(["地铁"]).articles
     assert [a.title for a in got] == ["地铁新线开通", make_article(2).title]
+    first, second = store.search(["地铁"], limit=1), store.search(["地铁"], limit=1, offset=1)
+    assert [a.title for a in first.articles] == ["地铁新线开通"] and first.has_more
+    assert [a.title for a in second.articles] == [make_article(2).title]
+    assert not second.has_more
+    assert store.search(["地铁"], limit=1, offset=2).articles == ()
 
 
 def test_published_none_sorts_by_ingest_time(store: Store) -> None:

@@ -17,24 +17,34 @@ from newsbot.store.grams import index_grams
 __all__ = ["delete_grams", "grams_match", "write_grams"]
 
 
-def write_grams(conn: Connection, article_pk: int, search_text: str) -> None:
+def write_grams(conn: Connection, article_pk: int, search_text: str, title_norm: str) -> None:
+    """Index an article's grams: all of its text, and its title on its own."""
     grams = sorted(index_grams(search_text))
+    title = sorted(index_grams(title_norm))
     if conn.dialect.name == "postgresql":
         conn.execute(
             text(
-                "INSERT INTO article_search (article_pk, grams) VALUES (:pk, :grams)"
-                " ON CONFLICT (article_pk) DO UPDATE SET grams = EXCLUDED.grams"
-            ).bindparams(bindparam("grams", type_=ARRAY(Text))),
-            {"pk": article_pk, "grams": grams},
+                "INSERT INTO article_search (article_pk, grams, title_grams)"
+                " VALUES (:pk, :grams, :title)"
+                " ON CONFLICT (article_pk) DO UPDATE"
+                " SET grams = EXCLUDED.grams, title_grams = EXCLUDED.title_grams"
+            ).bindparams(
+                bindparam("grams", type_=ARRAY(Text)), bindparam("title", type_=ARRAY(Text))
+            ),
+            {"pk": article_pk, "grams": grams, "title": title},
         )
     else:
         conn.execute(
             text("INSERT INTO article_fts (rowid, grams) VALUES (:pk, :grams)"),
             {"pk": article_pk, "grams": " ".join(grams)},
         )
+        conn.execute(
+            text("INSERT INTO title_fts (rowid, grams) VALUES (:pk, :grams)"),
+            {"pk": article_pk, "grams": " ".join(title)},
+        )
 
 
-def delete_grams(conn: Connection, article_pk: int, old_search_text: str) -> None:
+def delete_grams(conn: Connection, article_pk: int, old_search_text: str, old_title: str) -> None:
     """Remove an article's grams (before rewriting them); contentless FTS5 needs the old ones."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("DELETE FROM article_search WHERE article_pk = :pk"), {"pk": article_pk})
@@ -43,10 +53,14 @@ def delete_grams(conn: Connection, article_pk: int, old_search_text: str) -> Non
             text("INSERT INTO article_fts (article_fts, rowid, grams) VALUES ('delete', :pk, :g)"),
             {"pk": article_pk, "g": " ".join(sorted(index_grams(old_search_text)))},
         )
+        conn.execute(
+            text("INSERT INTO title_fts (title_fts, rowid, grams) VALUES ('delete', :pk, :g)"),
+            {"pk": article_pk, "g": " ".join(sorted(index_grams(old_title)))},
+        )
 
 
 def grams_match(
-    dialect: str, pk_column: ColumnElement[int], grams: Iterable[str]
+    dialect: str, pk_column: ColumnElement[int], grams: Iterable[str], *, title: bool = False
 ) -> ColumnElement[bool]:
     """A WHERE clause: the article whose pk is ``pk_column`` holds every gram.
 
@@ -56,13 +70,21 @@ def grams_match(
     wanted = list(grams)
     if dialect == "postgresql":
         return pk_column.in_(
-            text("SELECT article_pk FROM article_search WHERE grams @> :grams")
+            text(
+                "SELECT article_pk FROM article_search WHERE "
+                + ("title_grams" if title else "grams")
+                + " @> :grams"
+            )
             .bindparams(bindparam("grams", value=wanted, type_=ARRAY(Text)))
             .columns(literal_column("article_pk"))
         )
     match = " AND ".join(f'"{gram}"' for gram in wanted)
     return pk_column.in_(
-        text("SELECT rowid FROM article_fts WHERE article_fts MATCH :match")
+        text(
+            "SELECT rowid FROM {0} WHERE {0} MATCH :match".format(
+                "title_fts" if title else "article_fts"
+            )
+        )
         .bindparams(match=match)
         .columns(literal_column("rowid"))
     )

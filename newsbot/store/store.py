@@ -192,14 +192,14 @@ class Store:
                 content,
                 now,
                 same.ingested_at,
-                same.search_text,
+                (same.search_text, same.title_norm),
                 tag_pks,
                 touched_tags,
             )
             return "updated"
         if linked is not None:
             old = conn.execute(
-                select(articles.c.search_text, articles.c.ingested_at).where(
+                select(articles.c.search_text, articles.c.title_norm, articles.c.ingested_at).where(
                     articles.c.pk == linked
                 )
             ).one()
@@ -211,7 +211,7 @@ class Store:
                 content,
                 now,
                 old.ingested_at,
-                old.search_text,
+                (old.search_text, old.title_norm),
                 tag_pks,
                 touched_tags,
             )
@@ -219,7 +219,7 @@ class Store:
         pk = self._insert_article(conn, art, fp, content, now)
         self._link_origin(conn, record.origin, pk, None)
         self._write_tags(conn, pk, art, _sort_at(art, now), tag_pks, touched_tags)
-        write_grams(conn, pk, _search_text(art))
+        write_grams(conn, pk, _search_text(art), normalize(art.title))
         return "new"
 
     def _link_origin(
@@ -287,7 +287,7 @@ class Store:
         content: str,
         now: datetime,
         ingested_at: datetime,
-        old_search_text: str,
+        old_text: tuple[str, str],
         tag_pks: dict[str, int],
         touched_tags: set[int],
     ) -> None:
@@ -303,8 +303,8 @@ class Store:
         touched_tags.update(old_tags)
         conn.execute(article_tags.delete().where(article_tags.c.article_pk == pk))
         self._write_tags(conn, pk, art, sort_at, tag_pks, touched_tags)
-        delete_grams(conn, pk, old_search_text)
-        write_grams(conn, pk, _search_text(art))
+        delete_grams(conn, pk, *old_text)
+        write_grams(conn, pk, _search_text(art), normalize(art.title))
 
     def _write_tags(
         self,
@@ -425,16 +425,47 @@ class Store:
         plan = plan_query(list(words))
         if plan is None:
             raise QueryError("nothing to search for: give at least one word with letters or digits")
-        conditions = [grams_match(self.dialect, articles.c.pk, plan.grams)]
-        for term in plan.confirm:
-            conditions.append(articles.c.search_text.contains(term, autoescape=True))
-        title_hit = and_(*(articles.c.title_norm.contains(t, autoescape=True) for t in plan.terms))
-        query = (
-            select(articles)
-            .where(*conditions)
-            .order_by(title_hit.desc(), articles.c.sort_at.desc(), articles.c.pk.desc())
-        )
-        return self._page(query, limit, offset)
+        # Title hits first, then the other matches; each part newest first. Both parts
+        # walk the newest-first index and stop at the page, so a common word costs no
+        # more than a rare one.
+        limit, offset = max(1, limit), max(0, offset)
+        in_title = and_(*(articles.c.title_norm.contains(t, autoescape=True) for t in plan.terms))
+        title_part = [
+            grams_match(self.dialect, articles.c.pk, plan.grams, title=True),
+            *(articles.c.title_norm.contains(t, autoescape=True) for t in plan.confirm),
+        ]
+        body_part = [
+            grams_match(self.dialect, articles.c.pk, plan.grams),
+            *(articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm),
+            ~in_title,
+        ]
+        newest = (articles.c.sort_at.desc(), articles.c.pk.desc())
+        with self.engine.connect() as conn:
+            title_count = int(
+                conn.execute(
+                    select(func.count()).select_from(articles).where(*title_part)
+                ).scalar_one()
+            )
+            rows: list[Row[Any]] = []
+            if offset < title_count:
+                rows += conn.execute(
+                    select(articles)
+                    .where(*title_part)
+                    .order_by(*newest)
+                    .limit(limit + 1)
+                    .offset(offset)
+                ).all()
+            wanted = limit + 1 - len(rows)
+            if wanted > 0:
+                rows += conn.execute(
+                    select(articles)
+                    .where(*body_part)
+                    .order_by(*newest)
+                    .limit(wanted)
+                    .offset(max(0, offset - title_count))
+                ).all()
+            models = self._to_models(conn, rows[:limit])
+        return Page(tuple(models), offset, len(rows) > limit)
 
     def _page(self, query: Any, limit: int, offset: int) -> Page:
         limit = max(1, limit)

@@ -89,14 +89,19 @@ def upgrade() -> None:
         op.execute(
             "CREATE TABLE article_search ("
             " article_pk INTEGER PRIMARY KEY REFERENCES articles(pk) ON DELETE CASCADE,"
-            " grams TEXT[] NOT NULL)"
+            " grams TEXT[] NOT NULL, title_grams TEXT[] NOT NULL)"
         )
         op.execute("CREATE INDEX ix_article_search_grams ON article_search USING gin (grams)")
+        op.execute("CREATE INDEX ix_article_search_title ON article_search USING gin (title_grams)")
     else:
         # Contentless FTS5 over space-separated grams; detail=none keeps it small, since
         # a gram's presence is all the search needs.
         op.execute(
             "CREATE VIRTUAL TABLE article_fts USING fts5(grams, content='', columnsize=0,"
+            " detail=none, tokenize='unicode61 remove_diacritics 0')"
+        )
+        op.execute(
+            "CREATE VIRTUAL TABLE title_fts USING fts5(grams, content='', columnsize=0,"
             " detail=none, tokenize='unicode61 remove_diacritics 0')"
         )
 
@@ -105,6 +110,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TABLE article_search")
     else:
+        op.execute("DROP TABLE title_fts")
         op.execute("DROP TABLE article_fts")
     for table in ("seed_origins", "seed_files", "article_tags", "tags", "articles"):
         op.drop_table(table)
