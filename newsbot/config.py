@@ -21,6 +21,8 @@ __all__ = [
     "BotConfig",
     "Config",
     "DatabaseConfig",
+    "DeliveryConfig",
+    "DigestConfig",
     "SeedsConfig",
     "TelegramConfig",
     "load_config",
@@ -72,11 +74,36 @@ class BotConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestConfig:
+    grace_hours: float = field(
+        default=6.0,
+        metadata={"help": "a digest missed while the bot was down is sent on start if this fresh"},
+    )
+    nothing_new_message: bool = field(
+        default=False, metadata={"help": "send a 'nothing new today' line instead of silence"}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    overall_per_second: float = field(default=30.0, metadata={"help": "messages/s in all"})
+    private_per_second: float = field(default=1.0, metadata={"help": "messages/s to one chat"})
+    group_per_minute: float = field(
+        default=20.0, metadata={"help": "messages/min to one group or channel"}
+    )
+    max_attempts: int = field(
+        default=10, metadata={"help": "tries for a message on network errors before failing"}
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     seeds: SeedsConfig = field(default_factory=SeedsConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     bot: BotConfig = field(default_factory=BotConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -101,6 +128,8 @@ _SECTIONS: Mapping[str, type[Any]] = {
     "seeds": SeedsConfig,
     "telegram": TelegramConfig,
     "bot": BotConfig,
+    "digest": DigestConfig,
+    "delivery": DeliveryConfig,
 }
 
 
@@ -164,6 +193,10 @@ def _check_type(key: str, default: Any, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{key} must be true or false, not {value!r}")
         return value
+    if isinstance(default, int) and not isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} must be a whole number, not {value!r}")
+        return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{key} must be a number, not {value!r}")
@@ -186,6 +219,11 @@ def _coerce_env(var: str, section: str, key: str, raw: str) -> Any:
             return tuple(int(part) for part in raw.replace(",", " ").split())
         except ValueError:
             raise ConfigError(f"{var} must be user ids separated by commas") from None
+    if isinstance(default, int) and not isinstance(default, bool):
+        try:
+            return int(raw) if not isinstance(default, float) else float(raw)
+        except ValueError:
+            raise ConfigError(f"{var} must be a number, not {raw!r}") from None
     if isinstance(default, float):
         try:
             return float(raw)
@@ -212,6 +250,11 @@ def _validate(config: Config) -> None:
         ) from None
     if config.bot.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("bot.log_level must be one of DEBUG, INFO, WARNING, ERROR")
+    if config.digest.grace_hours < 0:
+        raise ConfigError("digest.grace_hours must be 0 or more")
+    for key in ("overall_per_second", "private_per_second", "group_per_minute", "max_attempts"):
+        if getattr(config.delivery, key) <= 0:
+            raise ConfigError(f"delivery.{key} must be greater than 0")
     base = config.telegram.base_url
     if base and not base.startswith(("http://", "https://")):
         raise ConfigError("telegram.base_url must start with http:// or https://")

@@ -125,10 +125,13 @@ class Renderer:
             messages.append(current.strip())
         return messages
 
-    def format_date(self, value: datetime | None, precision: str = "minute") -> str:
+    def format_date(
+        self, value: datetime | None, precision: str = "minute", tz: str | None = None
+    ) -> str:
+        """A date in the configured timezone (or ``tz``), as precise as ``precision``."""
         if value is None:
             return ""
-        local = value.astimezone(self.timezone)
+        local = value.astimezone(ZoneInfo(tz) if tz else self.timezone)
         return (
             local.strftime("%Y-%m-%d") if precision == "day" else local.strftime("%Y-%m-%d %H:%M")
         )

@@ -166,3 +166,40 @@ READER_COMMANDS = (
     CommandInfo("start", ""),
     CommandInfo("help", ""),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionView:
+    """A subscription in plain words: ``next_at`` is its next delivery, local time."""
+
+    id: int
+    chat_title: str
+    tags: tuple[str, ...]
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    times: tuple[str, ...]
+    weekdays_only: bool
+    timezone: str
+    max_items: int
+    show_summary: bool
+    active: bool
+    inactive_reason: str | None
+    next_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestView:
+    """One digest: ``date`` is the local delivery date; ``items`` numbered from 1."""
+
+    subscription: SubscriptionView
+    date: datetime
+    items: tuple[ItemView, ...]
+    show_summary: bool
+    preview: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionsView:
+    """The subscriptions of one chat (or all, for the server CLI)."""
+
+    subscriptions: tuple[SubscriptionView, ...]

@@ -21,6 +21,7 @@ from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.grams import MAX_QUERY_CHARS, normalize, plan_query
 from newsbot.store.schema import article_tags, articles, seed_files, seed_origins, tags
 from newsbot.store.search import delete_grams, grams_match, write_grams
+from newsbot.store.subscriptions import SubscriptionStore
 
 __all__ = ["Outcome", "Page", "SeedFile", "SeedRecord", "Store", "fingerprint_of"]
 
@@ -105,6 +106,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.subscriptions = SubscriptionStore(engine, self._to_models)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -1,0 +1,383 @@
+"""Subscriptions, their audit log, and building digests into the outbox (all SQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from newsbot.models import Article, Filters, Subscription, SubscriptionSpec
+from newsbot.store.grams import normalize, plan_query
+from newsbot.store.schema import (
+    article_tags,
+    articles,
+    audit_log,
+    delivered,
+    digests,
+    subscriptions,
+    tags,
+)
+from newsbot.store.search import grams_match
+
+__all__ = ["Actor", "AuditEntry", "DigestRecord", "SubscriptionStore"]
+
+RenderDigest = Callable[[Sequence[Article]], list[str]]
+"""Turns the chosen articles into messages; [] means send nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who changes a subscription: a Telegram user, or the server's CLI (id None)."""
+
+    id: int | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    chat_id: int
+    subscription_id: int | None
+    action: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRecord:
+    """A digest recorded in the outbox: ``messages`` were queued for ``chat_id``."""
+
+    id: int
+    subscription_id: int
+    chat_id: int
+    slot: datetime
+    items: int
+    messages: int
+
+
+def _spec_columns(spec: SubscriptionSpec) -> dict[str, Any]:
+    return {
+        "tags": json.dumps(list(spec.filters.tags), ensure_ascii=False),
+        "include_words": json.dumps(list(spec.filters.include), ensure_ascii=False),
+        "exclude_words": json.dumps(list(spec.filters.exclude), ensure_ascii=False),
+        "times": json.dumps(list(spec.times)),
+        "weekdays_only": spec.weekdays_only,
+        "timezone": spec.timezone,
+        "max_items": spec.max_items,
+        "show_summary": spec.show_summary,
+    }
+
+
+def _describe(spec: SubscriptionSpec) -> str:
+    return json.dumps(_spec_columns(spec), ensure_ascii=False, sort_keys=True)
+
+
+def _to_subscription(row: Row[Any]) -> Subscription:
+    spec = SubscriptionSpec(
+        filters=Filters(
+            tuple(json.loads(row.tags)),
+            tuple(json.loads(row.include_words)),
+            tuple(json.loads(row.exclude_words)),
+        ),
+        times=tuple(json.loads(row.times)),
+        weekdays_only=bool(row.weekdays_only),
+        timezone=row.timezone,
+        max_items=row.max_items,
+        show_summary=bool(row.show_summary),
+    )
+    return Subscription(
+        id=row.pk,
+        chat_id=row.chat_id,
+        chat_type=row.chat_type,
+        chat_title=row.chat_title,
+        spec=spec,
+        language=row.language,
+        active=bool(row.active),
+        inactive_reason=row.inactive_reason,
+        cursor_at=row.cursor_at,
+        created_at=row.created_at,
+    )
+
+
+class SubscriptionStore:
+    """Subscriptions of chats; every change is written to the audit log in the same step."""
+
+    def __init__(
+        self, engine: Engine, to_articles: Callable[[Connection, Sequence[Row[Any]]], list[Article]]
+    ) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._to_articles = to_articles
+
+    # ------------------------------------------------------------ reading
+
+    def get(self, subscription_id: int) -> Subscription | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(subscriptions).where(subscriptions.c.pk == subscription_id)
+            ).first()
+            return _to_subscription(row) if row else None
+
+    def for_chat(self, chat_id: int) -> list[Subscription]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(subscriptions)
+                .where(subscriptions.c.chat_id == chat_id)
+                .order_by(subscriptions.c.pk)
+            )
+            return [_to_subscription(r) for r in rows]
+
+    def all(self, *, active_only: bool = False) -> list[Subscription]:
+        query = select(subscriptions).order_by(subscriptions.c.pk)
+        if active_only:
+            query = query.where(subscriptions.c.active.is_(True))
+        with self.engine.connect() as conn:
+            return [_to_subscription(r) for r in conn.execute(query)]
+
+    def audit(self, chat_id: int | None = None, limit: int = 50) -> list[AuditEntry]:
+        query = select(audit_log).order_by(audit_log.c.pk.desc()).limit(limit)
+        if chat_id is not None:
+            query = query.where(audit_log.c.chat_id == chat_id)
+        with self.engine.connect() as conn:
+            return [
+                AuditEntry(r.at, r.actor, r.chat_id, r.subscription_pk, r.action, r.detail)
+                for r in conn.execute(query)
+            ]
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(subscriptions.c.active, func.count()).group_by(subscriptions.c.active)
+            )
+            by_state = {bool(r[0]): int(r[1]) for r in rows}
+        return {"active": by_state.get(True, 0), "inactive": by_state.get(False, 0)}
+
+    def has_digest(self, subscription_id: int, slot: datetime) -> bool:
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(digests.c.pk).where(
+                        digests.c.subscription_pk == subscription_id, digests.c.slot == slot
+                    )
+                ).first()
+                is not None
+            )
+
+    # ------------------------------------------------------------ changing
+
+    def create(
+        self,
+        *,
+        chat_id: int,
+        chat_type: str,
+        chat_title: str,
+        spec: SubscriptionSpec,
+        language: str,
+        actor: Actor,
+        now: datetime,
+    ) -> Subscription:
+        with self.engine.begin() as conn:
+            inserted = conn.execute(
+                insert(subscriptions).values(
+                    chat_id=chat_id,
+                    chat_type=chat_type,
+                    chat_title=chat_title,
+                    language=language,
+                    active=True,
+                    inactive_reason=None,
+                    cursor_at=None,
+                    created_by=actor.id,
+                    created_at=now,
+                    updated_at=now,
+                    **_spec_columns(spec),
+                )
+            ).inserted_primary_key
+            assert inserted is not None
+            pk = int(inserted[0])
+            self._audit(conn, actor, chat_id, pk, "subscribe", _describe(spec), now)
+            row = conn.execute(select(subscriptions).where(subscriptions.c.pk == pk)).one()
+        return _to_subscription(row)
+
+    def change(
+        self, subscription_id: int, spec: SubscriptionSpec, actor: Actor, now: datetime
+    ) -> Subscription:
+        """New settings; a deactivated subscription that is changed becomes active again."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.pk == subscription_id)
+                .values(updated_at=now, active=True, inactive_reason=None, **_spec_columns(spec))
+            )
+            row = conn.execute(
+                select(subscriptions).where(subscriptions.c.pk == subscription_id)
+            ).one()
+            self._audit(conn, actor, row.chat_id, subscription_id, "set", _describe(spec), now)
+        return _to_subscription(row)
+
+    def remove(self, subscription_id: int, actor: Actor, now: datetime) -> Subscription | None:
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(subscriptions).where(subscriptions.c.pk == subscription_id)
+            ).first()
+            if row is None:
+                return None
+            conn.execute(delete(subscriptions).where(subscriptions.c.pk == subscription_id))
+            self._audit(conn, actor, row.chat_id, subscription_id, "unsubscribe", row.tags, now)
+        return _to_subscription(row)
+
+    def _audit(
+        self,
+        conn: Connection,
+        actor: Actor,
+        chat_id: int,
+        subscription_id: int | None,
+        action: str,
+        detail: str,
+        now: datetime,
+    ) -> None:
+        conn.execute(
+            insert(audit_log).values(
+                at=now,
+                actor_id=actor.id,
+                actor=actor.name,
+                chat_id=chat_id,
+                subscription_pk=subscription_id,
+                action=action,
+                detail=detail,
+            )
+        )
+
+    # ------------------------------------------------------------ digests
+
+    def candidates(
+        self, subscription: Subscription, conn: Connection | None = None
+    ) -> list[Article]:
+        """What the next digest would hold: undelivered matches, newest first, up to its size."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.candidates(subscription, own)
+        spec = subscription.spec
+        conditions: list[Any] = [
+            articles.c.pk.not_in(
+                select(delivered.c.article_pk).where(delivered.c.subscription_pk == subscription.id)
+            )
+        ]
+        if subscription.cursor_at is not None:
+            conditions.append(articles.c.ingested_at > subscription.cursor_at)
+        if spec.filters.tags:
+            names = [normalize(t).strip() for t in spec.filters.tags]
+            conditions.append(
+                articles.c.pk.in_(
+                    select(article_tags.c.article_pk)
+                    .join(tags, tags.c.pk == article_tags.c.tag_pk)
+                    .where(tags.c.name.in_(names))
+                )
+            )
+        plan = plan_query(list(spec.filters.include))
+        if plan is not None:
+            conditions.append(grams_match(self.dialect, articles.c.pk, plan.grams))
+            conditions += [
+                articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm
+            ]
+        for word in spec.filters.exclude:
+            term = normalize(word).strip()
+            if term:
+                conditions.append(~articles.c.search_text.contains(term, autoescape=True))
+        rows = conn.execute(
+            select(articles)
+            .where(and_(*conditions))
+            .order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
+            .limit(spec.max_items)
+        ).all()
+        return self._to_articles(conn, rows)
+
+    def create_digest(
+        self,
+        subscription: Subscription,
+        slot: datetime,
+        kind: str,
+        render: RenderDigest,
+        now: datetime,
+    ) -> DigestRecord | None:
+        """Choose, render and queue a digest in one transaction.
+
+        Returns None when this slot already has a digest (a slot is delivered once,
+        whatever restarts happen). Chosen articles count as delivered from here on.
+        """
+        from newsbot.store.outbox import insert_messages
+
+        try:
+            with self.engine.begin() as conn:
+                current = conn.execute(
+                    select(subscriptions).where(subscriptions.c.pk == subscription.id)
+                ).first()
+                if current is None or not current.active:
+                    return None
+                subscription = _to_subscription(current)
+                chosen = self.candidates(subscription, conn)
+                texts = render(chosen) if chosen else render([])
+                inserted = conn.execute(
+                    insert(digests).values(
+                        subscription_pk=subscription.id,
+                        slot=slot,
+                        kind=kind,
+                        status="pending" if texts else "empty",
+                        items=len(chosen),
+                        created_at=now,
+                        finished_at=None if texts else now,
+                    )
+                ).inserted_primary_key
+                assert inserted is not None
+                digest_pk = int(inserted[0])
+                if chosen:
+                    conn.execute(
+                        insert(delivered),
+                        [
+                            {
+                                "subscription_pk": subscription.id,
+                                "article_pk": _pk(conn, a.id),
+                                "digest_pk": digest_pk,
+                            }
+                            for a in chosen
+                        ],
+                    )
+                if texts:
+                    insert_messages(conn, digest_pk, subscription.chat_id, texts, now)
+                conn.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.pk == subscription.id)
+                    .values(cursor_at=now)
+                )
+        except IntegrityError:
+            return None  # another process recorded this slot first
+        return DigestRecord(
+            digest_pk, subscription.id, subscription.chat_id, slot, len(chosen), len(texts)
+        )
+
+    def skip_slot(self, subscription: Subscription, slot: datetime, now: datetime) -> bool:
+        """Record a slot as skipped (missed beyond the grace period); False if it exists."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(digests).values(
+                        subscription_pk=subscription.id,
+                        slot=slot,
+                        kind="skipped",
+                        status="skipped",
+                        items=0,
+                        created_at=now,
+                        finished_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+def _pk(conn: Connection, article_id: str) -> int:
+    return int(conn.execute(select(articles.c.pk).where(articles.c.id == article_id)).scalar_one())
