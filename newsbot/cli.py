@@ -439,6 +439,201 @@ def show(state: State, article_id: str, lang: str) -> None:
             store.close()
 
 
+# ---------------------------------------------------------------------- subscriptions
+
+
+@cli.group()
+def subs() -> None:
+    """Manage subscriptions from the server (no Telegram checks: you are the operator)."""
+
+
+def _subs_env(state: State) -> tuple[Any, Any]:
+    return _reader(state)
+
+
+def _print_subs(renderer: Any, subscriptions: list[Any], lang: str) -> None:
+    from datetime import UTC, datetime
+
+    from newsbot.digests import subscriptions_view
+
+    view = subscriptions_view(subscriptions, datetime.now(UTC))
+    _print_chunks(renderer.render("subscriptions.html.j2", view, lang))
+
+
+CLI_ACTOR_NAME = "cli"
+
+
+@subs.command("list")
+@click.option("--chat", "chat_id", type=int, help="Only this chat's subscriptions.")
+@lang_option
+@pass_state
+def subs_list(state: State, chat_id: int | None, lang: str) -> None:
+    """List subscriptions with chat, filters, times, next delivery and status."""
+    with _errors():
+        store, renderer = _subs_env(state)
+        try:
+            found = store.subscriptions.for_chat(chat_id) if chat_id else store.subscriptions.all()
+            for sub in found:
+                click.echo(f"[chat {sub.chat_id} · {sub.chat_type}]")
+                _print_subs(renderer, [sub], lang)
+                click.echo("")
+            if not found:
+                _print_subs(renderer, [], lang)
+        finally:
+            store.close()
+
+
+@subs.command("add", context_settings={"ignore_unknown_options": True})
+@click.argument("chat_id", type=int)
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+@click.option(
+    "--type",
+    "chat_type",
+    type=click.Choice(["private", "group", "supergroup", "channel"]),
+    default="channel",
+    show_default=True,
+)
+@click.option("--title", default="", help="A name for the chat, shown in lists.")
+@lang_option
+@pass_state
+def subs_add(
+    state: State, chat_id: int, words: tuple[str, ...], chat_type: str, title: str, lang: str
+) -> None:
+    """Subscribe CHAT_ID: WORDS as in /subscribe (#tag word -word at 08:00 tz Area/City)."""
+    from datetime import UTC, datetime
+
+    from newsbot.queries import UsageError
+    from newsbot.store.subscriptions import Actor
+    from newsbot.subscriptions import parse_subscribe
+
+    with _errors():
+        store, renderer = _subs_env(state)
+        try:
+            try:
+                spec = parse_subscribe(list(words), state.config.bot.timezone)
+            except UsageError as exc:
+                raise click.UsageError(
+                    html_to_text(renderer.text(exc.key, lang, **exc.params))
+                ) from None
+            sub = store.subscriptions.create(
+                chat_id=chat_id,
+                chat_type=chat_type,
+                chat_title=title,
+                spec=spec,
+                language=lang,
+                actor=Actor(None, CLI_ACTOR_NAME),
+                now=datetime.now(UTC),
+            )
+            _print_subs(renderer, [sub], lang)
+            click.echo("(a running bot picks this up within a minute)")
+        finally:
+            store.close()
+
+
+@subs.command("remove")
+@click.argument("subscription_id", type=int)
+@pass_state
+def subs_remove(state: State, subscription_id: int) -> None:
+    """Remove subscription SUBSCRIPTION_ID."""
+    from datetime import UTC, datetime
+
+    from newsbot.store.subscriptions import Actor
+
+    with _errors():
+        store, _ = _subs_env(state)
+        try:
+            removed = store.subscriptions.remove(
+                subscription_id, Actor(None, CLI_ACTOR_NAME), datetime.now(UTC)
+            )
+        finally:
+            store.close()
+    if removed is None:
+        click.echo(f"no subscription {subscription_id}", err=True)
+        sys.exit(1)
+    click.echo(f"removed subscription {subscription_id} of chat {removed.chat_id}")
+
+
+@subs.command("set")
+@click.argument("subscription_id", type=int)
+@click.argument("settings", nargs=-1, required=True)
+@lang_option
+@pass_state
+def subs_set(state: State, subscription_id: int, settings: tuple[str, ...], lang: str) -> None:
+    """Change SUBSCRIPTION_ID: key=value settings as in /set (at, tz, max, summary, ...)."""
+    from datetime import UTC, datetime
+
+    from newsbot.queries import UsageError
+    from newsbot.store.subscriptions import Actor
+    from newsbot.subscriptions import apply_settings
+
+    with _errors():
+        store, renderer = _subs_env(state)
+        try:
+            sub = store.subscriptions.get(subscription_id)
+            if sub is None:
+                click.echo(f"no subscription {subscription_id}", err=True)
+                sys.exit(1)
+            try:
+                spec = apply_settings(sub.spec, list(settings))
+            except UsageError as exc:
+                raise click.UsageError(
+                    html_to_text(renderer.text(exc.key, lang, **exc.params))
+                ) from None
+            changed = store.subscriptions.change(
+                subscription_id, spec, Actor(None, CLI_ACTOR_NAME), datetime.now(UTC)
+            )
+            _print_subs(renderer, [changed], lang)
+        finally:
+            store.close()
+
+
+@cli.command()
+@click.option("--preview", is_flag=True, required=True, help="Print without delivering (required).")
+@click.option("--subscription", "subscription_id", type=int, help="Default: every active one.")
+@lang_option
+@pass_state
+def digest(state: State, preview: bool, subscription_id: int | None, lang: str) -> None:
+    """Print the next digest of a subscription as it would be sent; nothing is marked
+    delivered. Without subscriptions, previews a digest of everything new."""
+    from datetime import UTC, datetime
+
+    from newsbot.digests import DigestBuilder
+    from newsbot.models import Subscription, SubscriptionSpec
+
+    with _errors():
+        store, renderer = _subs_env(state)
+        try:
+            builder = DigestBuilder(store, renderer)
+            now = datetime.now(UTC)
+            if subscription_id is not None:
+                found = store.subscriptions.get(subscription_id)
+                if found is None:
+                    click.echo(f"no subscription {subscription_id}", err=True)
+                    sys.exit(1)
+                subscriptions = [found]
+            else:
+                subscriptions = store.subscriptions.all(active_only=True)
+            if not subscriptions:
+                example = Subscription(
+                    0,
+                    0,
+                    "private",
+                    "",
+                    SubscriptionSpec(timezone=state.config.bot.timezone),
+                    lang,
+                    True,
+                    None,
+                    None,
+                    now,
+                )
+                subscriptions = [example]
+            for sub in subscriptions:
+                _print_chunks(builder.preview(sub, now, None))
+                click.echo("")
+        finally:
+            store.close()
+
+
 # ---------------------------------------------------------------------- db
 
 

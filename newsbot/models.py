@@ -128,3 +128,4 @@ class Subscription:
     inactive_reason: str | None
     cursor_at: datetime | None
     created_at: datetime
+    created_by: int | None = None

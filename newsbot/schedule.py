@@ -18,8 +18,13 @@ _SEARCH_DAYS = 8
 
 
 def parse_hhmm(text: str) -> time:
-    """``8:00`` / ``08:00`` / ``0800`` / ``８：００`` -> time; ValueError otherwise."""
+    """``8:00`` / ``08:00`` / ``0800`` / ``８：００`` (seconds allowed: ``08:00:30``) -> time."""
     value = text.strip().translate(str.maketrans("０１２３４５６７８９：", "0123456789:"))
+    if value.count(":") == 2:
+        hhmm, _, seconds = value.rpartition(":")
+        if not (seconds.isdigit() and len(seconds) == 2):
+            raise ValueError(text)
+        return parse_hhmm(hhmm).replace(second=int(seconds))
     if ":" in value:
         hours, _, minutes = value.partition(":")
     elif len(value) in (3, 4) and value.isdigit():

@@ -34,7 +34,7 @@ def _times(text: str) -> tuple[str, ...]:
             t = parse_hhmm(part)
         except ValueError:
             raise UsageError("sub.bad_time", value=part) from None
-        times.append(f"{t.hour:02d}:{t.minute:02d}")
+        times.append(t.strftime("%H:%M:%S" if t.second else "%H:%M"))
     unique = tuple(sorted(set(times)))
     if len(unique) > MAX_TIMES:
         raise UsageError("sub.too_many_times", max=MAX_TIMES)

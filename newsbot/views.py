@@ -17,6 +17,7 @@ from newsbot.render import split_text
 
 __all__ = [
     "READER_COMMANDS",
+    "SUBSCRIPTION_COMMANDS",
     "ArticleView",
     "CommandInfo",
     "HelpView",
@@ -203,3 +204,14 @@ class SubscriptionsView:
     """The subscriptions of one chat (or all, for the server CLI)."""
 
     subscriptions: tuple[SubscriptionView, ...]
+
+
+SUBSCRIPTION_COMMANDS = (
+    CommandInfo("subscribe", "/subscribe #营商环境 高新区 -广告 at 08:00,18:00"),
+    CommandInfo("subscriptions", ""),
+    CommandInfo("set", "/set 3 at=07:30 max=5"),
+    CommandInfo("unsubscribe", "/unsubscribe 3"),
+    CommandInfo("digest", "/digest 3"),
+    CommandInfo("preview", "/preview 3"),
+    CommandInfo("channel", "/channel add @my_channel #财经 at 18:00"),
+)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,16 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from newsbot.bot import reading
+from newsbot.bot import admin, channels, reading, subscribing
 from newsbot.bot.context import BotData, NewsContext, Services, language_of
 from newsbot.config import Config
+from newsbot.delivery import Deliverer, DeliveryLimits
+from newsbot.digests import DigestBuilder
 from newsbot.ingest import ingest
 from newsbot.render import LANGUAGES, Renderer
+from newsbot.scheduler import DigestScheduler
 from newsbot.store import Store
-from newsbot.views import READER_COMMANDS
+from newsbot.views import READER_COMMANDS, SUBSCRIPTION_COMMANDS
 
 __all__ = ["build_application", "build_services", "run"]
 
@@ -30,10 +34,23 @@ NewsApplication = Application[Any, NewsContext, Any, Any, BotData, Any]
 
 
 def build_services(config: Config, store: Store | None = None) -> Services:
+    store = store or Store.open(config.database.url)
+    renderer = Renderer(config.tz, config.bot.templates_dir or None)
     return Services(
         config=config,
-        store=store or Store.open(config.database.url),
-        renderer=Renderer(config.tz, config.bot.templates_dir or None),
+        store=store,
+        renderer=renderer,
+        digests=DigestBuilder(store, renderer, nothing_new=config.digest.nothing_new_message),
+    )
+
+
+def delivery_limits(config: Config) -> DeliveryLimits:
+    d = config.delivery
+    return DeliveryLimits(
+        overall_per_second=d.overall_per_second,
+        private_per_second=d.private_per_second,
+        group_per_minute=d.group_per_minute,
+        max_attempts=d.max_attempts,
     )
 
 
@@ -48,6 +65,7 @@ def build_application(services: Services) -> NewsApplication:
         .context_types(ContextTypes(context=NewsContext, bot_data=BotData))
         .arbitrary_callback_data(True)
         .post_init(_post_init)
+        .post_stop(_post_stop)
     )
     if config.telegram.base_url:
         base = config.telegram.base_url.rstrip("/")
@@ -56,13 +74,29 @@ def build_application(services: Services) -> NewsApplication:
     app.bot_data.services = services
     app.add_handler(TypeHandler(Update, _log_update), group=-1)
     reading.register(app)
+    subscribing.register(app)
+    channels.register(app)
+    admin.register(app)
     reading.register_fallbacks(app)
     app.add_error_handler(_on_error)
+    job_queue = app.job_queue
+    assert job_queue is not None, "python-telegram-bot[job-queue] is required"
     minutes = config.seeds.ingest_interval_minutes
-    if minutes > 0 and app.job_queue is not None:
-        app.job_queue.run_repeating(
+    if minutes > 0:
+        job_queue.run_repeating(
             _ingest_job, interval=minutes * 60, first=minutes * 60, name="ingest"
         )
+    services.deliverer = Deliverer(services.store.outbox, app.bot, delivery_limits(config))
+    services.scheduler = DigestScheduler(
+        job_queue,
+        services.store,
+        services.digests,
+        services.notify_delivery,
+        lambda: app.bot.username,
+        timedelta(hours=config.digest.grace_hours),
+    )
+    # Subscriptions changed from the server's CLI reach the schedule within a minute.
+    job_queue.run_repeating(_sync_job, interval=60, first=60, name="subscriptions-sync")
     return app
 
 
@@ -73,10 +107,30 @@ async def _post_init(app: NewsApplication) -> None:
     for lang in LANGUAGES:
         commands = [
             BotCommand(c.name, _TAGS.sub("", services.renderer.text(f"cmd.{c.name}", lang)))
-            for c in READER_COMMANDS
+            for c in (*READER_COMMANDS, *SUBSCRIPTION_COMMANDS)
         ]
         await app.bot.set_my_commands(commands, language_code=None if lang == "zh" else lang)
     log.info("bot @%s ready; command menu registered", app.bot.username)
+    assert services.scheduler is not None and services.deliverer is not None
+    scheduled = await services.scheduler.sync_all()
+    sent, skipped = await services.scheduler.catch_up()
+    log.info(
+        "%d subscriptions scheduled; %d missed digests sent, %d skipped", scheduled, sent, skipped
+    )
+    services.stopping.clear()
+    app.create_task(services.deliverer.run(services.stopping), name="outbox")
+
+
+async def _post_stop(app: NewsApplication) -> None:
+    """Let the outbox finish the message in flight, then stop."""
+    if app.bot_data.services is not None:
+        app.bot_data.services.stopping.set()
+
+
+async def _sync_job(context: NewsContext) -> None:
+    scheduler = context.services.scheduler
+    if scheduler is not None:
+        await scheduler.sync_all()
 
 
 async def _log_update(update: Update, context: NewsContext) -> None:

@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from newsbot.config import Config
+from newsbot.digests import DigestBuilder
 from newsbot.render import Renderer
+from newsbot.scheduler import DigestScheduler
 from newsbot.store import Store
+
+if TYPE_CHECKING:
+    from newsbot.delivery import Deliverer
 
 __all__ = ["BotData", "NewsContext", "Services", "language_of"]
 
 
 @dataclass(slots=True)
 class Services:
-    """What handlers and jobs may use; built once by the composition root."""
+    """What handlers and jobs may use; built once by the composition root.
+
+    ``scheduler`` and ``deliverer`` need the running Application, so the
+    composition root fills them in when it builds one.
+    """
 
     config: Config
     store: Store
     renderer: Renderer
+    digests: DigestBuilder
+    scheduler: DigestScheduler | None = None
+    deliverer: Deliverer | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def notify_delivery(self) -> None:
+        """Wake the outbox: new messages are queued."""
+        if self.deliverer is not None:
+            self.deliverer.notify()
 
 
 class BotData:

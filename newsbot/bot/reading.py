@@ -28,7 +28,7 @@ from newsbot.queries import (
     top_tags,
 )
 from newsbot.render import hashtag
-from newsbot.views import READER_COMMANDS, HelpView, ListKind
+from newsbot.views import READER_COMMANDS, SUBSCRIPTION_COMMANDS, HelpView, ListKind
 
 __all__ = ["build_list_reply", "register"]
 
@@ -74,7 +74,7 @@ async def start(update: Update, context: NewsContext) -> None:
 async def help_command(update: Update, context: NewsContext) -> None:
     """Every command with an example."""
     chunks = context.services.renderer.render(
-        "help.html.j2", HelpView(READER_COMMANDS), language_of(update)
+        "help.html.j2", HelpView((*READER_COMMANDS, *SUBSCRIPTION_COMMANDS)), language_of(update)
     )
     await send_chunks(update, chunks)
 

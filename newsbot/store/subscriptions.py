@@ -101,6 +101,7 @@ def _to_subscription(row: Row[Any]) -> Subscription:
         inactive_reason=row.inactive_reason,
         cursor_at=row.cursor_at,
         created_at=row.created_at,
+        created_by=row.created_by,
     )
 
 

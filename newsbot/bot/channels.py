@@ -1,0 +1,124 @@
+"""/channel add|list|remove: channel subscriptions, managed from a private chat."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, CommandHandler
+
+from newsbot.bot.context import NewsContext, language_of
+from newsbot.bot.permissions import check_channel
+from newsbot.bot.replies import send_chunks
+from newsbot.bot.subscribing import actor_of, now, remove, say, show, usage
+from newsbot.queries import UsageError
+from newsbot.subscriptions import parse_subscribe
+
+__all__ = ["register"]
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(CommandHandler("channel", channel))
+
+
+async def channel(update: Update, context: NewsContext) -> None:
+    """/channel add @name [filters] [at ...] | list | remove @name [id]"""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    if chat.type != ChatType.PRIVATE:
+        await say(update, context, "perm.private_only")
+        return
+    args = context.args or []
+    action = args[0].lower() if args else ""
+    if action == "list":
+        await list_channels(update, context)
+    elif action == "add" and len(args) >= 2:
+        await add(update, context, args[1], args[2:])
+    elif action == "remove" and len(args) in (2, 3):
+        await remove_channel(update, context, args[1], args[2] if len(args) == 3 else None)
+    else:
+        await say(update, context, "usage.channel")
+
+
+def _name(raw: str) -> str:
+    name = raw.strip()
+    if name.startswith("https://t.me/"):
+        name = name.removeprefix("https://t.me/")
+    if name.lstrip("-").isdigit():
+        return name
+    return name if name.startswith("@") else f"@{name}"
+
+
+async def add(update: Update, context: NewsContext, raw_name: str, rest: list[str]) -> None:
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    name = _name(raw_name)
+    try:
+        spec = parse_subscribe(rest, services.config.bot.timezone)
+    except UsageError as exc:
+        await usage(update, context, exc, "usage.channel")
+        return
+    check = await check_channel(context.bot, name, user, services.config.bot.admins)
+    if check.problem is not None or check.chat is None:
+        await say(update, context, check.problem or "channel.not_found", channel=name)
+        return
+    target = check.chat
+    sub = await asyncio.to_thread(
+        services.store.subscriptions.create,
+        chat_id=target.id,
+        chat_type=ChatType.CHANNEL,
+        chat_title=target.title or name,
+        spec=spec,
+        language=language_of(update),
+        actor=actor_of(update),
+        now=now(),
+    )
+    if services.scheduler is not None:
+        services.scheduler.sync(sub)
+    await show(update, context, [sub], lead="subs.created")
+
+
+async def list_channels(update: Update, context: NewsContext) -> None:
+    """Channel subscriptions this user created (all of them for a global admin)."""
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    subs = [
+        s
+        for s in await asyncio.to_thread(services.store.subscriptions.all)
+        if s.chat_type == ChatType.CHANNEL
+        and (user.id in services.config.bot.admins or s.created_by == user.id)
+    ]
+    if not subs:
+        await say(update, context, "channel.none")
+        return
+    heading = services.renderer.text("channel.list_heading", language_of(update))
+    await send_chunks(update, [heading])
+    await show(update, context, subs)
+
+
+async def remove_channel(
+    update: Update, context: NewsContext, raw_name: str, wanted: str | None
+) -> None:
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    name = _name(raw_name)
+    check = await check_channel(context.bot, name, user, services.config.bot.admins)
+    # Removing needs the user's rights only: a bot that lost its rights may still be removed.
+    if check.chat is None or check.problem in ("channel.not_found", "channel.user_not_admin"):
+        await say(update, context, check.problem or "channel.not_found", channel=name)
+        return
+    subs = await asyncio.to_thread(services.store.subscriptions.for_chat, check.chat.id)
+    if wanted is not None:
+        subs = [s for s in subs if str(s.id) == wanted.lstrip("#")]
+        if not subs:
+            await say(update, context, "subs.not_found", id=wanted[:12])
+            return
+    for sub in subs:
+        await remove(services, sub, actor_of(update))
+    await say(update, context, "subs.removed_all", n=len(subs))

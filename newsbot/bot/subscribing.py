@@ -1,0 +1,226 @@
+"""Subscription commands of a chat: /subscribe, /subscriptions, /unsubscribe, /set,
+/digest and /preview."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from newsbot.bot.context import NewsContext, Services, language_of
+from newsbot.bot.permissions import may_manage_chat
+from newsbot.bot.replies import send_chunks
+from newsbot.digests import subscriptions_view
+from newsbot.models import Subscription
+from newsbot.queries import UsageError
+from newsbot.store.subscriptions import Actor
+from newsbot.subscriptions import apply_settings, parse_subscribe
+
+__all__ = ["actor_of", "register"]
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(CommandHandler("subscribe", subscribe))
+    app.add_handler(CommandHandler("subscriptions", list_subscriptions))
+    app.add_handler(CommandHandler("unsubscribe", unsubscribe))
+    app.add_handler(CommandHandler("set", set_command))
+    app.add_handler(CommandHandler("digest", digest_now))
+    app.add_handler(CommandHandler("preview", preview))
+
+
+def actor_of(update: Update) -> Actor:
+    user = update.effective_user
+    if user is None:
+        return Actor(None, "unknown")
+    return Actor(user.id, f"@{user.username}" if user.username else user.full_name)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def say(update: Update, context: NewsContext, key: str, **params: Any) -> None:
+    text = context.services.renderer.text(key, language_of(update), **params)
+    await send_chunks(update, [text])
+
+
+async def guard(update: Update, context: NewsContext) -> bool:
+    """True when the sender may manage this chat's subscriptions; refuses politely if not."""
+    if await may_manage_chat(update, context.bot, context.services.config.bot.admins):
+        return True
+    await say(update, context, "perm.group_admin")
+    return False
+
+
+async def show(
+    update: Update, context: NewsContext, subs: list[Subscription], lead: str | None = None
+) -> None:
+    services = context.services
+    lang = language_of(update)
+    chunks = services.renderer.render(
+        "subscriptions.html.j2", subscriptions_view(subs, now()), lang
+    )
+    if lead:
+        chunks[0] = services.renderer.text(lead, lang) + "\n" + chunks[0]
+    await send_chunks(update, chunks)
+
+
+async def subscribe(update: Update, context: NewsContext) -> None:
+    """/subscribe [#tag ...] [word ...] [-word ...] [at HH:MM[,HH:MM]] [tz Area/City]"""
+    if not await guard(update, context):
+        return
+    services = context.services
+    chat = update.effective_chat
+    assert chat is not None
+    try:
+        spec = parse_subscribe(context.args or [], services.config.bot.timezone)
+    except UsageError as exc:
+        await usage(update, context, exc, "usage.subscribe")
+        return
+    title = chat.title or (update.effective_user.full_name if update.effective_user else "")
+    sub = await asyncio.to_thread(
+        services.store.subscriptions.create,
+        chat_id=chat.id,
+        chat_type=chat.type,
+        chat_title=title or "",
+        spec=spec,
+        language=language_of(update),
+        actor=actor_of(update),
+        now=now(),
+    )
+    if services.scheduler is not None:
+        services.scheduler.sync(sub)
+    await show(update, context, [sub], lead="subs.created")
+
+
+async def list_subscriptions(update: Update, context: NewsContext) -> None:
+    """/subscriptions: this chat's subscriptions with ids and next delivery."""
+    chat = update.effective_chat
+    assert chat is not None
+    subs = await asyncio.to_thread(context.services.store.subscriptions.for_chat, chat.id)
+    await show(update, context, subs)
+
+
+async def usage(update: Update, context: NewsContext, exc: UsageError, usage_key: str) -> None:
+    renderer = context.services.renderer
+    lang = language_of(update)
+    lines = [renderer.text(exc.key, lang, **exc.params)]
+    if exc.key != usage_key:
+        lines.append(renderer.text(usage_key, lang))
+    await send_chunks(update, ["\n".join(lines)])
+
+
+async def find_own(
+    update: Update, context: NewsContext, arg: str | None, command: str
+) -> Subscription | None:
+    """The chat's subscription named by ``arg`` (or its only one); replies when there is none."""
+    chat = update.effective_chat
+    assert chat is not None
+    subs = await asyncio.to_thread(context.services.store.subscriptions.for_chat, chat.id)
+    if arg is None:
+        if len(subs) == 1:
+            return subs[0]
+        if not subs:
+            await say(update, context, "subs.none")
+        else:
+            await say(update, context, "subs.which", command=command, id=subs[0].id)
+        return None
+    wanted = arg.lstrip("#")
+    if not wanted.isdigit():
+        await say(update, context, "sub.bad_id")
+        return None
+    for sub in subs:
+        if sub.id == int(wanted):
+            return sub
+    await say(update, context, "subs.not_found", id=wanted[:12])
+    return None
+
+
+async def unsubscribe(update: Update, context: NewsContext) -> None:
+    """/unsubscribe <id>|all"""
+    if not await guard(update, context):
+        return
+    services = context.services
+    chat = update.effective_chat
+    assert chat is not None
+    args = context.args or []
+    if len(args) != 1:
+        await say(update, context, "usage.unsubscribe")
+        return
+    if args[0].lower() in {"all", "全部"}:
+        subs = await asyncio.to_thread(services.store.subscriptions.for_chat, chat.id)
+        for sub in subs:
+            await remove(services, sub, actor_of(update))
+        await say(update, context, "subs.removed_all", n=len(subs))
+        return
+    sub = await find_own(update, context, args[0], "unsubscribe")
+    if sub is not None:
+        await remove(services, sub, actor_of(update))
+        await say(update, context, "subs.removed", id=sub.id)
+
+
+async def remove(services: Services, sub: Subscription, actor: Actor) -> None:
+    await asyncio.to_thread(services.store.subscriptions.remove, sub.id, actor, now())
+    if services.scheduler is not None:
+        services.scheduler.unschedule(sub.id)
+
+
+async def set_command(update: Update, context: NewsContext) -> None:
+    """/set <id> key=value ..."""
+    if not await guard(update, context):
+        return
+    services = context.services
+    args = context.args or []
+    if len(args) < 2:
+        await say(update, context, "usage.set")
+        return
+    sub = await find_own(update, context, args[0], "set")
+    if sub is None:
+        return
+    try:
+        spec = apply_settings(sub.spec, args[1:])
+    except UsageError as exc:
+        await usage(update, context, exc, "usage.set")
+        return
+    changed = await asyncio.to_thread(
+        services.store.subscriptions.change, sub.id, spec, actor_of(update), now()
+    )
+    if services.scheduler is not None:
+        services.scheduler.sync(changed)
+    await show(update, context, [changed], lead="subs.changed")
+
+
+async def digest_now(update: Update, context: NewsContext) -> None:
+    """/digest [id]: build the next digest now; it then counts as delivered."""
+    if not await guard(update, context):
+        return
+    services = context.services
+    args = context.args or []
+    sub = await find_own(update, context, args[0] if args else None, "digest")
+    if sub is None:
+        return
+    moment = now()
+    record = await asyncio.to_thread(
+        services.digests.build, sub, moment, "manual", moment, context.bot.username
+    )
+    if record is None or record.messages == 0:
+        await say(update, context, "subs.digest_empty", id=sub.id)
+        return
+    services.notify_delivery()
+
+
+async def preview(update: Update, context: NewsContext) -> None:
+    """/preview [id]: the next digest, without marking anything delivered."""
+    if not await guard(update, context):
+        return
+    args = context.args or []
+    sub = await find_own(update, context, args[0] if args else None, "preview")
+    if sub is None:
+        return
+    chunks = await asyncio.to_thread(
+        context.services.digests.preview, sub, now(), context.bot.username
+    )
+    await send_chunks(update, chunks)
