@@ -64,7 +64,7 @@ def _bool(key: str, text: str) -> bool:
         return True
     if text.lower() in _OFF:
         return False
-    raise UsageError("sub.bad_bool", key=key)
+    raise UsageError("sub.bad_bool", name=key)
 
 
 def _word(text: str) -> str:
