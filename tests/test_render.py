@@ -148,3 +148,25 @@ def test_translation_params_escaped(renderer: Renderer) -> None:
 def test_break_marker_not_in_output(renderer: Renderer) -> None:
     view = list_view("latest", "", [stored(1), stored(2)], 0, True, "bot")
     assert all(BREAK not in m for m in renderer.render("article_list.html.j2", view, "zh"))
+
+
+def test_message_catalogue_is_complete_in_both_languages(renderer: Renderer) -> None:
+    import re
+    import string
+
+    zh, en = renderer.messages["zh"], renderer.messages["en"]
+    assert set(zh) == set(en)
+    for key in zh:
+        fields = {f for _, f, _, _ in string.Formatter().parse(zh[key]) if f}
+        assert fields == {f for _, f, _, _ in string.Formatter().parse(en[key]) if f}, key
+    # Every key the code asks for exists.
+    used: set[str] = set()
+    for path in (Path(__file__).parents[1] / "newsbot").rglob("*.py"):
+        used |= set(
+            re.findall(
+                r'"((?:usage|error|none|note|subs|sub|perm|channel|stats|digest|button|list|start|help|cmd|tags|item|article)\.[a-z_]+)"',
+                path.read_text(),
+            )
+        )
+    used.discard("tags.pk")  # an SQL column, not a message
+    assert used and used <= set(zh), sorted(used - set(zh))
