@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsbot.bot.app import NewsApplication, build_application, build_services
 from newsbot.config import BotConfig, Config, DatabaseConfig, SeedsConfig, TelegramConfig
-from newsbot.models import ArticleIn
-from newsbot.store import SeedFile, SeedRecord, Store
+from newsbot.store import Store
+from tests.factories import fill
 from tests.fakebotapi import FakeBotApi
+
+__all__ = ["Running", "bot_config", "fill", "running_bot"]
 
 
 @dataclass
@@ -28,15 +30,6 @@ def bot_config(api: FakeBotApi, tmp_path: Path, url: str, admins: tuple[int, ...
         seeds=SeedsConfig(dir=str(tmp_path / "seeds"), ingest_interval_minutes=0),
         telegram=TelegramConfig(token=api.token, base_url=api.base_url),
         bot=BotConfig(admins=admins),
-    )
-
-
-def fill(store: Store, articles: Sequence[ArticleIn]) -> None:
-    store.save_seed_files(
-        [
-            SeedFile(f"t{i}.txt", f"h{i}", 1, (SeedRecord(f"t{i}.txt", article),))
-            for i, article in enumerate(articles)
-        ]
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 from newsbot.models import ArticleIn
+from newsbot.store import SeedFile, SeedRecord, Store
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -73,3 +75,12 @@ image.png
 
 本地 新闻 娱乐 财经 数码 教育
 """
+
+
+def fill(store: Store, articles: Sequence[ArticleIn]) -> None:
+    store.save_seed_files(
+        [
+            SeedFile(f"t{i}.txt", f"h{i}", 1, (SeedRecord(f"t{i}.txt", article),))
+            for i, article in enumerate(articles)
+        ]
+    )

@@ -96,7 +96,7 @@ async def test_latest_counts(bot: Running) -> None:
     assert "最多显示 20 条" in capped.plain and "第 1–13 条" in capped.plain  # type: ignore[attr-defined]
     for bad in ("/latest -3", "/latest abc", "/latest 0", "/latest 1 2"):
         (reply,) = await ask(bot.api, ZH, bad)
-        assert "/latest" in reply.plain and "用法" in reply.plain or "数量" in reply.plain  # type: ignore[attr-defined]
+        assert ("/latest" in reply.plain and "用法" in reply.plain) or "数量" in reply.plain  # type: ignore[attr-defined]
     (english,) = await ask(bot.api, EN, "/latest abc")
     assert "count must be" in english.plain  # type: ignore[attr-defined]
 
