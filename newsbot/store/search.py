@@ -14,7 +14,7 @@ from sqlalchemy.types import Text
 
 from newsbot.store.grams import index_grams
 
-__all__ = ["delete_grams", "grams_match", "write_grams"]
+__all__ = ["count_candidates", "delete_grams", "grams_match", "write_grams"]
 
 
 def write_grams(conn: Connection, article_pk: int, search_text: str, title_norm: str) -> None:
@@ -87,4 +87,17 @@ def grams_match(
         )
         .bindparams(match=match)
         .columns(literal_column("rowid"))
+    )
+
+
+def count_candidates(conn: Connection, grams: Iterable[str]) -> int | None:
+    """How many articles hold every gram (SQLite only; None where the planner copes alone)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    match = " AND ".join(f'"{gram}"' for gram in grams)
+    return int(
+        conn.execute(
+            text("SELECT count(*) FROM article_fts WHERE article_fts MATCH :match"),
+            {"match": match},
+        ).scalar_one()
     )

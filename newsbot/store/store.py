@@ -20,12 +20,13 @@ from newsbot.models import Article, ArticleIn, TagCount
 from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.grams import MAX_QUERY_CHARS, normalize, plan_query
 from newsbot.store.schema import article_tags, articles, seed_files, seed_origins, tags
-from newsbot.store.search import delete_grams, grams_match, write_grams
+from newsbot.store.search import count_candidates, delete_grams, grams_match, write_grams
 from newsbot.store.subscriptions import SubscriptionStore
 
 __all__ = ["Outcome", "Page", "SeedFile", "SeedRecord", "Store", "fingerprint_of"]
 
 Outcome = Literal["new", "updated", "unchanged"]
+WALK_THRESHOLD = 2000  # candidates above which search walks the date index (measured)
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,22 +428,25 @@ class Store:
         plan = plan_query(list(words))
         if plan is None:
             raise QueryError("nothing to search for: give at least one word with letters or digits")
-        # Title hits first, then the other matches; each part newest first. Both parts
-        # walk the newest-first index and stop at the page, so a common word costs no
-        # more than a rare one.
+        # Title hits first, then the other matches; each part newest first.
         limit, offset = max(1, limit), max(0, offset)
         in_title = and_(*(articles.c.title_norm.contains(t, autoescape=True) for t in plan.terms))
         title_part = [
             grams_match(self.dialect, articles.c.pk, plan.grams, title=True),
             *(articles.c.title_norm.contains(t, autoescape=True) for t in plan.confirm),
         ]
-        body_part = [
-            grams_match(self.dialect, articles.c.pk, plan.grams),
-            *(articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm),
-            ~in_title,
-        ]
         newest = (articles.c.sort_at.desc(), articles.c.pk.desc())
         with self.engine.connect() as conn:
+            # Many candidates: walk the newest-first index and stop at the page (``pk + 0``
+            # keeps SQLite from driving the query by the candidate list). Few: fetch the
+            # candidates and sort them.
+            candidates = count_candidates(conn, plan.grams)
+            walk = candidates is not None and candidates > WALK_THRESHOLD
+            body_part = [
+                grams_match(self.dialect, articles.c.pk + 0 if walk else articles.c.pk, plan.grams),
+                *(articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm),
+                ~in_title,
+            ]
             title_count = int(
                 conn.execute(
                     select(func.count()).select_from(articles).where(*title_part)
