@@ -222,10 +222,15 @@ def is_stop(line: Line) -> bool:
     return line.stop
 
 
-_TITLE_CHROME = re.compile(
-    r"分享到|字号|打印|收藏|登录|注册|搜索|评论|客户端|扫一扫|返回|首页|当前位置|您的位置|"
-    r"所在位置|来源[:：]|作者[:：]|编辑[:：]|发布时间|发表于|阅读|浏览|点击"
+# Page widgets that never sit in a headline...
+_TITLE_CHROME_STRONG = (
+    r"分享到|字号|扫一扫|首页|当前位置|您的位置|所在位置|来源[:：]|作者[:：]|编辑[:：]|发布时间|发表于"
 )
+# ...and words that do (全民阅读, 注册制, 时事评论) unless they carry a count or a colon.
+_WIDGET_WORDS = "打印|收藏|登录|注册|搜索|评论|客户端|返回|阅读|浏览|点击"
+_TITLE_CHROME_WEAK = rf"(?:{_WIDGET_WORDS})(?:数|量)?\s*(?:[:：(（]|\d+\s*(?:次|$|\s))"
+_TITLE_CHROME = re.compile(f"{_TITLE_CHROME_STRONG}|{_TITLE_CHROME_WEAK}")
+_SHORT_WIDGET = re.compile(rf"^(?:{_WIDGET_WORDS}|[\s|/]){{2,}}$")
 
 
 def is_title_like(line: Line) -> bool:
@@ -237,7 +242,7 @@ def is_title_like(line: Line) -> bool:
         return False
     if text.endswith(("。", ":", ":")) or _URL.search(text) or find_date(text) is not None:
         return False
-    if _TITLE_CHROME.search(text) or breadcrumb_in(line) is not None:
+    if _TITLE_CHROME.search(text) or _SHORT_WIDGET.match(text) or breadcrumb_in(line) is not None:
         return False
     return not skip_label(line) and not is_stop(line)
 
@@ -332,7 +337,7 @@ def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
 # --------------------------------------------------------------------------
 
 _CRUMB_LABEL = re.compile(
-    r"(?:当前位置|您的位置|你的位置|您现在的位置|你现在的位置|您所在的位置|你所在的位置|所在位置|"
+    r"(?<![\u4e00-\u9fff])(?:当前位置|您的位置|你的位置|您现在的位置|你现在的位置|您所在的位置|你所在的位置|所在位置|"
     r"当前的位置|位置导航|导航)\s*[:：]?\s*(?P<rest>.*)$"
 )
 _CRUMB_SEP = re.compile(r"\s*(?:>>?|»|›|→|＞|/|\||｜)\s*")

@@ -341,3 +341,14 @@ def test_full_width_and_odd_spaces_fold() -> None:
     assert line.key == "来源: 新华网 责任编辑: 张三"
     assert rules.source_in(line) == "新华网"
     assert rules.editor_in(line) == "张三"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["碑林区：北斗导航举措助力发展", "全民阅读1708项活动启动", "注册制改革稳步推进", "时事评论：城市更新怎么做"],
+)
+def test_titles_with_widget_words_are_titles(title: str) -> None:
+    from tests.factories import make_page_text
+
+    page = make_page_text(5).replace("第5号测试新闻：城市交通持续改善", title)
+    assert parse_page(page).title == title
