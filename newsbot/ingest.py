@@ -145,50 +145,38 @@ def ingest(
     files = list(discover(paths))
     report.files = len(files)
     known = store.seed_hashes()
-    pending: list[tuple[str, bytes, str]] = []
     done = 0
-    for path in files:
-        key = str(path.resolve())
-        try:
-            data = _read(path, max_bytes)
-        except FileTooLargeError as exc:
-            _fail(report, key, str(exc))
-        except OSError as exc:
-            _fail(report, key, f"cannot read: {exc.strerror or exc}")
-        else:
-            raw_hash = hashlib.sha256(data).hexdigest()
-            previous = known.get(key)
-            if previous is not None and previous[0] == raw_hash:
-                report.skipped += 1
-                report.unchanged += previous[1]
-            else:
-                pending.append((key, data, raw_hash))
-                continue
-        done += 1
-        if progress:
-            progress(done, len(files))
-
+    pending: list[tuple[str, bytes, str]] = []
+    # Files are read and parsed a batch at a time, so memory stays flat however big
+    # the store is; the pool (if any) is started only when there is enough to parse.
     executor: Executor | None = None
-    if workers > 1 and len(pending) >= 2 * BATCH_SIZE:
-        executor = ProcessPoolExecutor(max_workers=workers)
     try:
-        for start in range(0, len(pending), BATCH_SIZE):
-            batch = pending[start : start + BATCH_SIZE]
-            args = ([k for k, _, _ in batch], [d for _, d, _ in batch], [h for _, _, h in batch])
-            if executor is not None:
-                prepared = list(
-                    executor.map(prepare_seed, *args, [max_bytes] * len(batch), chunksize=16)
-                )
+        for path in files:
+            key = str(path.resolve())
+            try:
+                data = _read(path, max_bytes)
+            except FileTooLargeError as exc:
+                _fail(report, key, str(exc))
+            except OSError as exc:
+                _fail(report, key, f"cannot read: {exc.strerror or exc}")
             else:
-                prepared = [prepare_seed(k, d, h, max_bytes) for k, d, h in batch]
-            good = [p for p in prepared if isinstance(p, SeedFile)]
-            for item in prepared:
-                if isinstance(item, Failure):
-                    _fail(report, item.file, item.reason)
-            for outcomes in store.save_seed_files(good):
-                for outcome in outcomes:
-                    setattr(report, outcome, getattr(report, outcome) + 1)
-            done += len(batch)
+                raw_hash = hashlib.sha256(data).hexdigest()
+                previous = known.get(key)
+                if previous is not None and previous[0] == raw_hash:
+                    report.skipped += 1
+                    report.unchanged += previous[1]
+                else:
+                    pending.append((key, data, raw_hash))
+            done += 1
+            if len(pending) >= BATCH_SIZE:
+                if executor is None and workers > 1:
+                    executor = ProcessPoolExecutor(max_workers=workers)
+                _ingest_batch(store, pending, max_bytes, executor, report)
+                pending = []
+            if progress:
+                progress(done, len(files))
+        if pending:
+            _ingest_batch(store, pending, max_bytes, executor, report)
             if progress:
                 progress(done, len(files))
     finally:
@@ -205,6 +193,34 @@ def ingest(
         report.seconds,
     )
     return report
+
+
+def _ingest_batch(
+    store: Store,
+    batch: list[tuple[str, bytes, str]],
+    max_bytes: int,
+    executor: Executor | None,
+    report: IngestReport,
+) -> None:
+    """Parse a batch (in the pool when there is one) and store what parsed, in one step."""
+    keys, blobs, hashes = (
+        [k for k, _, _ in batch],
+        [d for _, d, _ in batch],
+        [h for _, _, h in batch],
+    )
+    if executor is not None:
+        prepared = list(
+            executor.map(prepare_seed, keys, blobs, hashes, [max_bytes] * len(batch), chunksize=16)
+        )
+    else:
+        prepared = [prepare_seed(k, d, h, max_bytes) for k, d, h in batch]
+    for item in prepared:
+        if isinstance(item, Failure):
+            _fail(report, item.file, item.reason)
+    good = [p for p in prepared if isinstance(p, SeedFile)]
+    for outcomes in store.save_seed_files(good):
+        for outcome in outcomes:
+            setattr(report, outcome, getattr(report, outcome) + 1)
 
 
 def _fail(report: IngestReport, key: str, reason: str) -> None:
