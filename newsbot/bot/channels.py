@@ -11,7 +11,6 @@ from telegram.ext import Application, CommandHandler
 
 from newsbot.bot.context import NewsContext, language_of
 from newsbot.bot.permissions import check_channel
-from newsbot.bot.replies import send_chunks
 from newsbot.bot.subscribing import actor_of, now, remove, say, show, usage
 from newsbot.queries import UsageError
 from newsbot.subscriptions import parse_subscribe
@@ -96,9 +95,7 @@ async def list_channels(update: Update, context: NewsContext) -> None:
     if not subs:
         await say(update, context, "channel.none")
         return
-    heading = services.renderer.text("channel.list_heading", language_of(update))
-    await send_chunks(update, [heading])
-    await show(update, context, subs)
+    await show(update, context, subs, lead="channel.list_heading")
 
 
 async def remove_channel(

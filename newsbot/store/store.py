@@ -19,6 +19,7 @@ from newsbot.errors import QueryError
 from newsbot.models import Article, ArticleIn, TagCount
 from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.grams import MAX_QUERY_CHARS, normalize, plan_query
+from newsbot.store.outbox import OutboxStore
 from newsbot.store.schema import article_tags, articles, seed_files, seed_origins, tags
 from newsbot.store.search import count_candidates, delete_grams, grams_match, write_grams
 from newsbot.store.subscriptions import SubscriptionStore
@@ -108,6 +109,7 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.subscriptions = SubscriptionStore(engine, self._to_models)
+        self.outbox = OutboxStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -1,0 +1,276 @@
+"""An asyncio rate limiter for Telegram's flood limits.
+
+Telegram allows about 30 messages per second in all, one per second to a private
+chat and 20 per minute to a group, supergroup or channel, and answers 429 with
+``retry_after`` beyond that. Each limit here is a sliding window (at most ``count``
+sends in any ``period`` seconds), the shape the Bot API enforces.
+
+A send holds its place in every window from the moment it starts until it ends,
+and is stamped with the time it *ended*. Telegram sees the request somewhere in
+between, so however the network jitters, the server never sees more than
+``count`` requests inside one window::
+
+    limiter = RateLimiter(RateLimits.telegram())
+    async with limiter.slot(chat_id, "private"):
+        await bot.send_message(chat_id, text)
+
+After a 429, :meth:`RateLimiter.pause` stops every send until ``retry_after`` has
+passed (it never ends early), and :meth:`RateLimiter.pause_chat` stops one chat.
+
+The bookkeeping (:meth:`delay`, :meth:`reserve`, :meth:`release`) takes ``now`` as
+an argument and is tested without a clock; :meth:`acquire` and :meth:`slot` add the
+waiting, with an injectable ``clock`` and ``sleep``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+__all__ = ["Rate", "RateLimiter", "RateLimits", "Ticket"]
+
+GROUP_CHAT_TYPES = frozenset({"group", "supergroup", "channel"})
+_IDLE_WAIT = 1.0  # upper bound of one wait while a window is full of sends in flight
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most ``count`` sends in any window of ``period`` seconds."""
+
+    count: int
+    period: float
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or self.period <= 0:
+            raise ValueError(f"a rate needs count >= 1 and period > 0, not {self}")
+
+    @classmethod
+    def per_second(cls, rate: float) -> Rate:
+        """``rate`` sends per second; a fractional rate becomes one send per ``1/rate`` s."""
+        return cls._of(rate, 1.0)
+
+    @classmethod
+    def per_minute(cls, rate: float) -> Rate:
+        """``rate`` sends per minute."""
+        return cls._of(rate, 60.0)
+
+    @classmethod
+    def _of(cls, rate: float, period: float) -> Rate:
+        if rate <= 0:
+            raise ValueError(f"a rate must be greater than 0, not {rate}")
+        if float(rate).is_integer():
+            return cls(int(rate), period)
+        return cls(1, period / rate)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """The limits to honour; ``None`` switches one off."""
+
+    overall: Rate | None = Rate(30, 1.0)
+    private: Rate | None = Rate(1, 1.0)
+    group: Rate | None = Rate(20, 60.0)  # groups, supergroups and channels
+
+    @classmethod
+    def telegram(cls) -> RateLimits:
+        """Telegram's documented defaults."""
+        return cls()
+
+    @classmethod
+    def off(cls) -> RateLimits:
+        """No limits at all (pauses after a 429 still apply)."""
+        return cls(None, None, None)
+
+    def for_chat(self, chat_type: str) -> Rate | None:
+        """The per-chat limit of a chat of ``chat_type``."""
+        return self.group if chat_type in GROUP_CHAT_TYPES else self.private
+
+
+@dataclass(slots=True)
+class _Window:
+    """Ends of recent sends (oldest first) and sends still in flight."""
+
+    rate: Rate
+    ends: deque[float] = field(default_factory=deque)
+    in_flight: int = 0
+
+    def expire(self, now: float) -> None:
+        horizon = now - self.rate.period
+        while self.ends and self.ends[0] <= horizon:
+            self.ends.popleft()
+
+    def delay(self, now: float) -> float | None:
+        """Seconds until one more send fits; None while only a send in flight can free it."""
+        self.expire(now)
+        over = len(self.ends) + self.in_flight - self.rate.count + 1
+        if over <= 0:
+            return 0.0
+        if over > len(self.ends):
+            return None
+        return max(0.0, self.ends[over - 1] + self.rate.period - now)
+
+    @property
+    def idle(self) -> bool:
+        return not self.ends and self.in_flight == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A place taken in the windows of one send; give it back with :meth:`RateLimiter.release`."""
+
+    chat_id: int
+    overall: bool
+    per_chat: bool
+
+
+class RateLimiter:
+    """Sliding-window limits overall and per chat, plus pauses after 429s."""
+
+    def __init__(
+        self,
+        limits: RateLimits | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.limits = limits if limits is not None else RateLimits.telegram()
+        self._clock = clock
+        self._sleep = sleep
+        self._overall = _Window(self.limits.overall) if self.limits.overall else None
+        self._chats: dict[int, _Window] = {}
+        self._paused_until = -math.inf
+        self._chat_paused_until: dict[int, float] = {}
+        self._released: asyncio.Event | None = None
+        self._reserves = 0
+
+    # ------------------------------------------------------------------ pauses
+
+    def pause(self, seconds: float, now: float | None = None) -> None:
+        """Stop every send for ``seconds`` (a pause only ever grows)."""
+        now = self._clock() if now is None else now
+        self._paused_until = max(self._paused_until, now + seconds)
+
+    def pause_chat(self, chat_id: int, seconds: float, now: float | None = None) -> None:
+        """Stop sends to one chat for ``seconds``."""
+        now = self._clock() if now is None else now
+        until = max(self._chat_paused_until.get(chat_id, -math.inf), now + seconds)
+        self._chat_paused_until[chat_id] = until
+
+    def paused_for(self, now: float | None = None) -> float:
+        """Seconds left of the global pause (0 if none)."""
+        now = self._clock() if now is None else now
+        return max(0.0, self._paused_until - now)
+
+    # ------------------------------------------------------------ bookkeeping
+
+    def chat_delay(self, chat_id: int, chat_type: str, now: float | None = None) -> float | None:
+        """Seconds until this chat's own limit and pause allow a send (ignoring the overall
+        limit); None while a send to it is in flight and fills its window."""
+        now = self._clock() if now is None else now
+        wait = max(0.0, self._chat_paused_until.get(chat_id, -math.inf) - now)
+        window = self._chat_window(chat_id, chat_type, create=False)
+        if window is None:
+            return wait
+        chat_wait = window.delay(now)
+        return None if chat_wait is None else max(wait, chat_wait)
+
+    def delay(self, chat_id: int, chat_type: str, now: float | None = None) -> float | None:
+        """Seconds until a send to this chat is allowed (0: now); None while the windows are
+        full of sends in flight (wait for a :meth:`release`)."""
+        now = self._clock() if now is None else now
+        wait = self.chat_delay(chat_id, chat_type, now)
+        if wait is None:
+            return None
+        wait = max(wait, self._paused_until - now)
+        if self._overall is not None:
+            overall = self._overall.delay(now)
+            if overall is None:
+                return None
+            wait = max(wait, overall)
+        return wait
+
+    def reserve(self, chat_id: int, chat_type: str, now: float | None = None) -> Ticket:
+        """Take a place in the windows now (whether or not :meth:`delay` allowed it)."""
+        now = self._clock() if now is None else now
+        self._reserves += 1
+        if self._reserves % 1024 == 0:
+            self._forget_idle(now)
+        if self._overall is not None:
+            self._overall.in_flight += 1
+        window = self._chat_window(chat_id, chat_type, create=True)
+        if window is not None:
+            window.in_flight += 1
+        return Ticket(chat_id, self._overall is not None, window is not None)
+
+    def release(self, ticket: Ticket, now: float | None = None) -> None:
+        """The send of ``ticket`` ended at ``now``: it counts from then on."""
+        now = self._clock() if now is None else now
+        windows = []
+        if ticket.overall and self._overall is not None:
+            windows.append(self._overall)
+        if ticket.per_chat and (window := self._chats.get(ticket.chat_id)) is not None:
+            windows.append(window)
+        for window in windows:
+            window.in_flight = max(0, window.in_flight - 1)
+            window.ends.append(now)
+        if self._released is not None:
+            self._released.set()
+
+    # ----------------------------------------------------------------- waiting
+
+    async def acquire(self, chat_id: int, chat_type: str) -> Ticket:
+        """Wait until a send to this chat is allowed, and take its place."""
+        while True:
+            wait = self.delay(chat_id, chat_type)
+            if wait is not None and wait <= 0:
+                return self.reserve(chat_id, chat_type)
+            if wait is None:  # only a send in flight can make room: wait for a release
+                await self._wait_release(_IDLE_WAIT)
+            else:
+                await self._sleep(wait)
+
+    @asynccontextmanager
+    async def slot(self, chat_id: int, chat_type: str) -> AsyncIterator[None]:
+        """``async with limiter.slot(chat, kind): send`` — acquire, send, release."""
+        ticket = await self.acquire(chat_id, chat_type)
+        try:
+            yield
+        finally:
+            self.release(ticket)
+
+    async def _wait_release(self, timeout: float) -> None:
+        if self._released is None:
+            self._released = asyncio.Event()
+        self._released.clear()
+        waiter = asyncio.ensure_future(self._released.wait())
+        try:
+            await asyncio.wait({waiter, asyncio.ensure_future(self._sleep(timeout))},
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+
+    # ---------------------------------------------------------------- internal
+
+    def _chat_window(self, chat_id: int, chat_type: str, *, create: bool) -> _Window | None:
+        window = self._chats.get(chat_id)
+        if window is None:
+            rate = self.limits.for_chat(chat_type)
+            if rate is None or not create:
+                return None
+            window = self._chats[chat_id] = _Window(rate)
+        return window
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop windows and pauses of chats that have nothing left to remember."""
+        for chat_id, window in list(self._chats.items()):
+            window.expire(now)
+            if window.idle:
+                del self._chats[chat_id]
+        for chat_id, until in list(self._chat_paused_until.items()):
+            if until <= now:
+                del self._chat_paused_until[chat_id]
