@@ -159,3 +159,20 @@ def test_published_none_sorts_by_ingest_time(store: Store) -> None:
     assert got.published is None
     assert got.ingested_at.tzinfo is not None
     assert got.ingested_at.astimezone(CHINA).year >= 2024
+
+
+def test_upgrade_from_first_revision_keeps_data(db_url: str) -> None:
+    from newsbot.store.engine import create_store_engine, migrate
+
+    engine = create_store_engine(db_url)
+    migrate(engine, "0001")
+    old = Store(engine)
+    save(old, ("kept.txt", make_article(5)))
+    (before,) = old.latest(1).articles
+    engine.dispose()
+    upgraded = Store.open(db_url)  # every later migration runs on start
+    current, head = schema_revision(upgraded.engine)
+    assert current == head != "0001"
+    (after,) = upgraded.latest(1).articles
+    assert after == before and upgraded.search(["联合国"]).articles[0].id == before.id
+    upgraded.close()
