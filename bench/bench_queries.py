@@ -28,15 +28,16 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import gen_seeds  # noqa: E402
+import gen_seeds
 
-from newsbot.bot.context import Services  # noqa: E402
-from newsbot.bot.reading import build_list_reply  # noqa: E402
-from newsbot.config import Config  # noqa: E402
-from newsbot.models import ArticleIn  # noqa: E402
-from newsbot.queries import ListRequest  # noqa: E402
-from newsbot.render import Renderer  # noqa: E402
-from newsbot.store import SeedFile, SeedRecord, Store  # noqa: E402
+from newsbot.bot.context import Services
+from newsbot.bot.reading import build_list_reply
+from newsbot.config import Config
+from newsbot.digests import DigestBuilder
+from newsbot.models import ArticleIn
+from newsbot.queries import ListRequest
+from newsbot.render import Renderer
+from newsbot.store import SeedFile, SeedRecord, Store
 
 OUT = Path(__file__).resolve().parent / "out"
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -98,7 +99,8 @@ def measure(fn: Callable[[], object], runs: int) -> tuple[float, float]:
 
 def run(url: str, size: int, runs: int, table: Table, label: str) -> None:
     store = build_store(url, size)
-    services = Services(Config(), store, Renderer(ZoneInfo("Asia/Shanghai")))
+    renderer = Renderer(ZoneInfo("Asia/Shanghai"))
+    services = Services(Config(), store, renderer, DigestBuilder(store, renderer))
     rng = random.Random(7)
     popular = [t.tag for t in store.top_tags(30)]
     two_char = ["联合", "营商", "地铁", "学校", "环境", "创新", "市民", "公交"]

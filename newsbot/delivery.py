@@ -1,83 +1,186 @@
 """Delivery: drains the outbox to Telegram within its limits, and never loses a message.
 
-Each message is marked sent (with Telegram's message id) right after Telegram
-accepts it, so a crash repeats at most the message in flight. Errors are sorted:
+Each message is marked sent (with Telegram's message id) right after Telegram accepts
+it, so a crash repeats at most the messages in flight (one per worker). A chat's
+messages go out in order: only the head of a chat's queue is ever offered, and a
+chat has at most one message in flight. Errors are sorted:
 
-- 429 Too Many Requests: sending pauses for the full ``retry_after`` (globally and
-  for the chat) and the message waits; it does not count as a failed attempt.
-- group upgraded to a supergroup: subscriptions and queued messages move to the new
-  chat id, and the message goes out there.
+- 429 Too Many Requests: every send pauses for the full ``retry_after`` (and the
+  chat too); the message waits in the outbox; it does not count as a failed attempt.
+- group upgraded to a supergroup: subscriptions and pending messages move to the new
+  chat id, and the message goes out there at once.
 - blocked, kicked, chat not found, no right to post: permanent; the chat's
-  subscriptions are deactivated with the reason (visible in /stats and ``subs list``).
-- a message Telegram refuses (e.g. bad HTML): failed and recorded, never retried.
-- network errors and Telegram's 5xx: retried with growing pauses up to ``max_attempts``.
+  subscriptions are deactivated with a readable reason (shown by /stats).
+- any other message Telegram refuses (e.g. bad HTML): failed and recorded, never retried.
+- network errors, timeouts and Telegram's 5xx: retried after ``base_backoff * 2**attempts``
+  seconds (at most ``max_backoff``) until ``max_attempts``, then failed.
 
-We use our own limiter rather than python-telegram-bot's AIORateLimiter: that one
-has no per-private-chat limit, does not retry by default, and its pause after a 429
-has been reported to end early (upstream #5338).
+We use our own limiter (:mod:`newsbot.ratelimit`) rather than python-telegram-bot's
+``AIORateLimiter``: that one has no per-private-chat limit, does not retry by default,
+and its pause after a 429 has been reported to end early (upstream #5338).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
 
-from newsbot.ratelimit import Limits, RateLimiter
+from newsbot.ratelimit import Rate, RateLimiter, RateLimits
 from newsbot.store.outbox import OutboxMessage, OutboxStore
 
-__all__ = ["Deliverer", "DeliveryLimits", "DrainReport"]
+__all__ = ["Deliverer", "DeliveryLimits", "DrainReport", "permanent_reason"]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-_PERMANENT = (
-    "chat not found",
-    "not enough rights",
-    "have no rights",
-    "need administrator rights",
-    "chat_write_forbidden",
-    "bot is not a member",
-    "bot was kicked",
-    "user is deactivated",
-    "peer_id_invalid",
-)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_BATCH = 256  # chat heads fetched per query
+_IDLE_POLL = 60.0  # run(): look at the outbox at least this often
+_MAX_MIGRATIONS = 3  # a message follows at most this many chat migrations
+
+# (substring of Telegram's description, readable reason) for permanent failures.
+_FORBIDDEN_REASONS = (
+    ("blocked", "the user blocked the bot"),
+    ("kicked", "the bot was removed from the chat"),
+    ("not a member", "the bot is not a member of the chat"),
+    ("user is deactivated", "the user's account was deleted"),
+    ("initiate conversation", "the user has not started the bot"),
+    ("chat_write_forbidden", "the bot has no right to post in the chat"),
+)
+_BAD_REQUEST_REASONS = (
+    ("chat not found", "chat not found"),
+    ("peer_id_invalid", "chat not found"),
+    ("user is deactivated", "the user's account was deleted"),
+    ("not enough rights", "the bot has no right to post in the chat"),
+    ("have no rights to send", "the bot has no right to post in the chat"),
+    ("need administrator rights", "the bot has no right to post in the chat"),
+    ("chat_write_forbidden", "the bot has no right to post in the chat"),
+    ("chat_admin_required", "the bot has no right to post in the chat"),
+    ("chat_restricted", "the bot has no right to post in the chat"),
+)
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryLimits:
+    """How fast, how often and how many at once; ``enabled=False`` switches the
+    client-side rate limits off (a 429 is still obeyed)."""
+
     overall_per_second: float = 30.0
     private_per_second: float = 1.0
-    group_per_minute: float = 20.0
-    max_attempts: int = 10
-    base_backoff: float = 1.0
+    group_per_minute: float = 20.0  # groups, supergroups and channels
+    max_attempts: int = 10  # failed attempts (network errors) before a message fails
+    base_backoff: float = 1.0  # seconds before the first retry; doubles each attempt
     max_backoff: float = 300.0
-    workers: int = 4
+    workers: int = 4  # sends in flight at once (never two to the same chat)
     enabled: bool = True
+
+    def rate_limits(self) -> RateLimits:
+        """The limiter's configuration."""
+        if not self.enabled:
+            return RateLimits.off()
+        return RateLimits(
+            overall=Rate.per_second(self.overall_per_second),
+            private=Rate.per_second(self.private_per_second),
+            group=Rate.per_minute(self.group_per_minute),
+        )
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after a message's ``attempts``-th failure (counting from 0)."""
+        return float(min(self.max_backoff, self.base_backoff * 2 ** min(attempts, 62)))
+
+
+@dataclass(frozen=True, slots=True)
+class DrainReport:
+    """What a drain (or the deliverer so far, see :attr:`Deliverer.totals`) did."""
+
+    sent: int = 0
+    retried: int = 0  # network errors that will be tried again
+    failed: int = 0  # messages given up (refused, or out of attempts)
+    flood_waits: int = 0  # 429s obeyed
+    deactivated: int = 0  # chats switched off by a permanent failure
+    migrated: int = 0  # groups followed to their supergroup
+    pending: int = 0  # messages still waiting when the drain ended
 
 
 @dataclass(slots=True)
-class DrainReport:
+class _Counts:
     sent: int = 0
     retried: int = 0
     failed: int = 0
     flood_waits: int = 0
     deactivated: int = 0
+    migrated: int = 0
+
+    def add(self, name: str) -> None:
+        setattr(self, name, getattr(self, name) + 1)
+
+    def report(self, pending: int = 0) -> DrainReport:
+        return DrainReport(
+            **{f.name: getattr(self, f.name) for f in fields(_Counts)}, pending=pending
+        )
 
 
-def _seconds(value: int | float | timedelta) -> float:
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds, whether PTB gives an int or a timedelta."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def permanent_reason(exc: TelegramError) -> str | None:
+    """A readable reason when ``exc`` means the chat can no longer be reached, else None."""
+    text = exc.message.lower()
+    if isinstance(exc, Forbidden):
+        for marker, reason in _FORBIDDEN_REASONS:
+            if marker in text:
+                return f"{reason} ({exc.message})"
+        return f"the bot may not post in the chat ({exc.message})"
+    if isinstance(exc, BadRequest):
+        for marker, reason in _BAD_REQUEST_REASONS:
+            if marker in text:
+                return f"{reason} ({exc.message})"
+    return None
+
+
+class _Run:
+    """The state of one pass over the outbox: a queue, the workers, the busy chats."""
+
+    def __init__(self, workers: int) -> None:
+        self.queue: asyncio.Queue[OutboxMessage | None] = asyncio.Queue()
+        self.busy: set[int] = set()  # chats with a message queued or in flight
+        self.progress = asyncio.Event()  # a worker finished a message
+        self.acquiring: set[asyncio.Task[Any]] = set()  # workers waiting for the limiter
+        self.workers = workers
+
+
 class Deliverer:
-    """Sends what the outbox holds; ``notify()`` after queueing, ``run()`` in the bot."""
+    """Sends what the outbox holds: ``notify()`` after queueing, ``run()`` in the bot,
+    ``drain()`` to send everything now."""
 
     def __init__(
         self,
@@ -85,168 +188,306 @@ class Deliverer:
         bot: Bot,
         limits: DeliveryLimits | None = None,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = _utcnow,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.outbox = outbox
         self.bot = bot
         self.limits = limits or DeliveryLimits()
         self.clock = clock
-        self.limiter = RateLimiter(
-            Limits(
-                self.limits.overall_per_second,
-                self.limits.private_per_second,
-                self.limits.group_per_minute,
-            ),
-            enabled=self.limits.enabled,
-        )
+        self.limiter = limiter or RateLimiter(self.limits.rate_limits())
         self._wake = asyncio.Event()
-        self.totals = DrainReport()
+        self._lock = asyncio.Lock()  # run() and drain() never send side by side
+        self._totals = _Counts()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="outbox-db")
+
+    @property
+    def totals(self) -> DrainReport:
+        """Everything this deliverer did since it was made."""
+        return self._totals.report()
 
     def notify(self) -> None:
-        """New messages are queued: wake the loop."""
+        """New messages are queued: wake :meth:`run`."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; survives any error of a single round."""
+        """Deliver until ``stop`` is set, then let the sends in flight finish."""
         log.info("outbox delivery running")
         while not stop.is_set():
             self._wake.clear()
             try:
-                report, next_due = await self._round()
-            except Exception:  # keep delivering: the next round starts from the database
-                log.exception("delivery round failed; retrying shortly")
-                report, next_due = DrainReport(), self.clock() + timedelta(seconds=5)
-            if report.sent or report.retried or report.failed or report.flood_waits:
-                continue  # more may be due already
-            timeout = 60.0
+                await self._pass(_Counts(), stop, None)
+                next_due = await self._db(self.outbox.next_due)
+            except Exception:  # keep going: the next pass starts again from the database
+                log.exception("delivery pass failed; trying again shortly")
+                next_due = self.clock() + timedelta(seconds=5)
+            timeout = _IDLE_POLL
             if next_due is not None:
-                timeout = max(0.05, min(timeout, (next_due - self.clock()).total_seconds()))
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+                timeout = min(timeout, max(0.0, (next_due - self.clock()).total_seconds()))
+            if timeout > 0:
+                await _wait_any((self._wake, stop), timeout)
         log.info("outbox delivery stopped")
 
-    async def drain(self, timeout: float = 60.0) -> DrainReport:
-        """Send everything queued (waiting out retries) or until ``timeout``; for tests,
-        ``/digest`` and benchmarks."""
-        total = DrainReport()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            report, next_due = await self._round()
-            for field in ("sent", "retried", "failed", "flood_waits", "deactivated"):
-                setattr(total, field, getattr(total, field) + getattr(report, field))
-            if report.sent or report.retried or report.failed or report.flood_waits:
-                continue
+    async def drain(self, timeout: float | None = None) -> DrainReport:
+        """Send everything pending, waiting out flood waits and retries, or until
+        ``timeout`` seconds have passed; what is left is counted in ``pending``."""
+        counts = _Counts()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            await self._pass(counts, None, deadline)
+            next_due = await self._db(self.outbox.next_due)
             if next_due is None:
                 break
-            await asyncio.sleep(
-                max(
-                    0.01,
-                    min((next_due - self.clock()).total_seconds(), deadline - time.monotonic()),
+            wait = max(0.0, (next_due - self.clock()).total_seconds())
+            if deadline is not None and time.monotonic() + wait >= deadline:
+                break
+            await asyncio.sleep(wait)
+        pending = await self._db(self.outbox.pending_count)
+        return counts.report(pending)
+
+    # ---------------------------------------------------------------- one pass
+
+    async def _pass(
+        self, counts: _Counts, stop: asyncio.Event | None, deadline: float | None
+    ) -> None:
+        """Send every message due now, ``workers`` at a time, in order within a chat."""
+        async with self._lock:
+            state = _Run(max(1, self.limits.workers))
+            tasks = [
+                asyncio.create_task(self._worker(state, counts), name=f"outbox-worker-{i}")
+                for i in range(state.workers)
+            ]
+            try:
+                await self._dispatch(state, stop, deadline)
+            finally:
+                await self._finish(state, tasks, stop, deadline)
+
+    async def _dispatch(
+        self, state: _Run, stop: asyncio.Event | None, deadline: float | None
+    ) -> None:
+        """Feed chat heads to the workers until nothing is due and nothing in flight."""
+        waits = (state.progress,) if stop is None else (state.progress, stop)
+        while not _ended(stop, deadline):
+            state.progress.clear()
+            if state.queue.qsize() >= state.workers:
+                await _wait_any(waits, _remaining(deadline))
+                continue
+            busy = frozenset(state.busy)
+            heads = await self._db(self.outbox.due, self.clock(), _BATCH, busy)
+            soonest: float | None = None
+            queued = 0
+            for message in heads:
+                if message.chat_id in busy or message.chat_id in state.busy:
+                    continue
+                wait = self.limiter.chat_delay(message.chat_id, message.chat_type)
+                if wait is None or wait > 0:  # this chat's own limit: come back later
+                    wait = 1.0 if wait is None else wait
+                    soonest = wait if soonest is None else min(soonest, wait)
+                    continue
+                state.busy.add(message.chat_id)
+                state.queue.put_nowait(message)
+                queued += 1
+            if queued:
+                continue
+            if not heads and not state.busy:
+                return  # nothing due, nothing queued, nothing in flight
+            # Wait for a worker to finish, or for the soonest chat held by its own limit.
+            timeout = soonest if soonest is not None or state.busy else 1.0
+            remaining = _remaining(deadline)
+            if remaining is not None:
+                timeout = remaining if timeout is None else min(timeout, remaining)
+            await _wait_any(waits, timeout)
+
+    async def _finish(
+        self,
+        state: _Run,
+        tasks: list[asyncio.Task[None]],
+        stop: asyncio.Event | None,
+        deadline: float | None,
+    ) -> None:
+        """Drop what was queued, let the sends in flight end, and stop the workers."""
+        while not state.queue.empty():
+            message = state.queue.get_nowait()
+            if message is not None:
+                state.busy.discard(message.chat_id)
+        for _ in tasks:
+            state.queue.put_nowait(None)
+        if _ended(stop, deadline):  # don't sit out a long flood wait on the way out
+            for task in list(state.acquiring):
+                task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                log.error("outbox worker failed: %r", result)
+
+    async def _worker(self, state: _Run, counts: _Counts) -> None:
+        while (message := await state.queue.get()) is not None:
+            try:
+                await self._deliver(message, state, counts)
+            except Exception:  # e.g. the database is gone; the message stays pending
+                log.exception("delivering message %s failed", message.pk)
+            finally:
+                state.busy.discard(message.chat_id)
+                if state.queue.qsize() < state.workers:  # the dispatcher has work to do
+                    state.progress.set()
+
+    # ------------------------------------------------------------ one message
+
+    async def _deliver(self, message: OutboxMessage, state: _Run, counts: _Counts) -> None:
+        chat_id, chat_type = message.chat_id, message.chat_type
+        for _ in range(_MAX_MIGRATIONS + 1):
+            task = asyncio.current_task()
+            assert task is not None
+            state.acquiring.add(task)
+            try:
+                ticket = await self.limiter.acquire(chat_id, chat_type)
+            finally:
+                state.acquiring.discard(task)
+            try:
+                sent = await self.bot.send_message(
+                    chat_id,
+                    message.text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_NO_PREVIEW,
                 )
-            )
-        return total
-
-    async def _round(self) -> tuple[DrainReport, datetime | None]:
-        """Send the next due message of every chat, ``workers`` at a time."""
-        due, next_due = await asyncio.to_thread(self.outbox.due, self.clock())
-        report = DrainReport()
-        if not due:
-            return report, next_due
-        queue: asyncio.Queue[OutboxMessage] = asyncio.Queue()
-        for message in due:
-            queue.put_nowait(message)
-
-        async def worker() -> None:
-            while not queue.empty():
-                message = queue.get_nowait()
-                await self._deliver(message, report)
-
-        await asyncio.gather(*(worker() for _ in range(max(1, self.limits.workers))))
-        for field in ("sent", "retried", "failed", "flood_waits", "deactivated"):
-            setattr(self.totals, field, getattr(self.totals, field) + getattr(report, field))
-        return report, next_due
-
-    async def _deliver(self, message: OutboxMessage, report: DrainReport) -> None:
-        await self.limiter.acquire(message.chat_id, message.chat_type)
-        try:
-            sent = await self.bot.send_message(
-                message.chat_id,
-                message.text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=_NO_PREVIEW,
-            )
-        except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
-            self.limiter.pause(wait, message.chat_id)
-            report.flood_waits += 1
-            log.warning("flood control: waiting %.0fs (chat %s)", wait, message.chat_id)
-            await asyncio.to_thread(self._flood, message, wait)
-        except ChatMigrated as exc:
-            log.warning("chat %s became supergroup %s", message.chat_id, exc.new_chat_id)
-            await asyncio.to_thread(
-                self.outbox.migrate_chat, message.chat_id, exc.new_chat_id, self.clock()
-            )
-            self.limiter.forget(message.chat_id)
-            report.retried += 1
-        except Forbidden as exc:
-            await self._deactivate(message, str(exc), report)
-        except BadRequest as exc:
-            if any(marker in str(exc).lower() for marker in _PERMANENT):
-                await self._deactivate(message, str(exc), report)
+            except ChatMigrated as exc:
+                new_chat_id = int(exc.new_chat_id)
+                log.warning("chat %s became supergroup %s; following it", chat_id, new_chat_id)
+                await self._db(self.outbox.migrate_chat, chat_id, new_chat_id, self.clock())
+                self._count(counts, "migrated")
+                state.busy.add(new_chat_id)
+                chat_id, chat_type = new_chat_id, "supergroup"
+                continue
+            except Exception as exc:  # sorted in _failed; the message is never lost
+                await self._failed(message, chat_id, exc, counts)
             else:
-                log.warning("message %s to chat %s refused: %s", message.pk, message.chat_id, exc)
-                await asyncio.to_thread(self.outbox.mark_failed, message.pk, str(exc), self.clock())
-                report.failed += 1
-        except NetworkError as exc:  # includes TimedOut and Telegram's 5xx
-            await self._retry(message, f"network: {exc}", report)
-        except Exception as exc:  # never lose the message to an unexpected error
-            log.exception("unexpected error sending message %s", message.pk)
-            await self._retry(message, f"unexpected: {exc!r}", report)
-        else:
-            await asyncio.to_thread(
-                self.outbox.mark_sent, message.pk, sent.message_id, self.clock()
+                await self._record_sent(message, sent.message_id)
+                self._count(counts, "sent")
+                log.debug("message %s sent to chat %s as %s", message.pk, chat_id, sent.message_id)
+            finally:
+                self.limiter.release(ticket)
+            state.busy.discard(chat_id)
+            return
+        await self._retry(message, chat_id, "the chat kept migrating", counts)
+
+    async def _record_sent(self, message: OutboxMessage, telegram_message_id: int) -> None:
+        """Record a send at once; a short database hiccup must not make it go out twice."""
+        for attempt in range(3):
+            try:
+                await self._db(self.outbox.mark_sent, message.pk, telegram_message_id, self.clock())
+                return
+            except Exception:
+                if attempt == 2:
+                    raise
+                log.warning("recording message %s as sent failed; trying again", message.pk)
+                await asyncio.sleep(1.0)
+
+    async def _failed(
+        self, message: OutboxMessage, chat_id: int, exc: Exception, counts: _Counts
+    ) -> None:
+        """Sort a failed send: wait, deactivate, give up, or retry later."""
+        if isinstance(exc, RetryAfter):
+            seconds = retry_after_seconds(exc)
+            self.limiter.pause(seconds)
+            self.limiter.pause_chat(chat_id, seconds)
+            detail = f"retry after {seconds:g}s"
+            log.warning("flood control on chat %s: every send waits %gs", chat_id, seconds)
+            now = self.clock()
+            await self._db(
+                self.outbox.mark_retry,
+                message.pk,
+                now + timedelta(seconds=seconds),
+                detail,
+                attempt=False,
             )
-            report.sent += 1
+            await self._db(self.outbox.record_event, chat_id, "flood_wait", detail, now)
+            self._count(counts, "flood_waits")
+            return
+        if isinstance(exc, TelegramError) and (reason := permanent_reason(exc)) is not None:
+            log.warning("chat %s is unreachable, deactivating it: %s", chat_id, reason)
+            await self._db(self.outbox.deactivate_chat, chat_id, reason, self.clock())
+            self._count(counts, "deactivated")
+            return
+        if isinstance(exc, BadRequest):  # this message will never be accepted
+            error = f"refused by Telegram: {self._scrub(exc.message)}"
+            log.warning("message %s to chat %s %s", message.pk, chat_id, error)
+            await self._db(self.outbox.mark_failed, message.pk, error, self.clock())
+            self._count(counts, "failed")
+            return
+        if isinstance(exc, NetworkError):  # timeouts, connection errors, Telegram's 5xx
+            error = f"network error: {self._scrub(exc.message)}"
+        elif isinstance(exc, TelegramError):
+            error = f"{type(exc).__name__}: {self._scrub(exc.message)}"
+        else:
+            error = f"unexpected {type(exc).__name__}: {self._scrub(str(exc))}"
+        await self._retry(message, chat_id, error, counts)
 
-    def _flood(self, message: OutboxMessage, wait: float) -> None:
-        now = self.clock()
-        self.outbox.mark_retry(
-            message.pk, now + timedelta(seconds=wait), f"retry after {wait:.0f}s", attempt=False
-        )
-        self.outbox.record_event(message.chat_id, "flood_wait", f"retry after {wait:.0f}s", now)
-
-    async def _retry(self, message: OutboxMessage, error: str, report: DrainReport) -> None:
+    async def _retry(
+        self, message: OutboxMessage, chat_id: int, error: str, counts: _Counts
+    ) -> None:
         attempts = message.attempts + 1
         if attempts >= self.limits.max_attempts:
             log.warning(
-                "message %s to chat %s failed %d times: %s",
+                "message %s to chat %s failed after %d attempts: %s",
                 message.pk,
-                message.chat_id,
+                chat_id,
                 attempts,
                 error,
             )
-            await asyncio.to_thread(self.outbox.mark_failed, message.pk, error, self.clock())
-            report.failed += 1
+            await self._db(
+                self.outbox.mark_failed, message.pk, f"{error} ({attempts} attempts)", self.clock()
+            )
+            self._count(counts, "failed")
             return
-        backoff = min(self.limits.max_backoff, self.limits.base_backoff * 2 ** (attempts - 1))
+        backoff = self.limits.backoff(message.attempts)
         log.warning(
-            "message %s to chat %s: %s; retry in %.1fs", message.pk, message.chat_id, error, backoff
+            "message %s to chat %s: %s; retry %d in %gs",
+            message.pk,
+            chat_id,
+            error,
+            attempts,
+            backoff,
         )
-        await asyncio.to_thread(
+        await self._db(
             self.outbox.mark_retry,
             message.pk,
             self.clock() + timedelta(seconds=backoff),
             error,
             attempt=True,
         )
-        report.retried += 1
+        self._count(counts, "retried")
 
-    async def _deactivate(self, message: OutboxMessage, reason: str, report: DrainReport) -> None:
-        log.warning(
-            "chat %s is unreachable (%s): deactivating its subscriptions", message.chat_id, reason
-        )
-        await asyncio.to_thread(self.outbox.deactivate_chat, message.chat_id, reason, self.clock())
-        self.limiter.forget(message.chat_id)
-        report.deactivated += 1
+    async def _db(self, call: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run an outbox query on the deliverer's one database thread: writes from the
+        workers queue there instead of contending for the database lock."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(call, *args, **kwargs))
+
+    def _count(self, counts: _Counts, name: str) -> None:
+        counts.add(name)
+        self._totals.add(name)
+
+    def _scrub(self, text: str) -> str:
+        """Never store or log the bot token, whatever an error message holds."""
+        token = self.bot.token
+        return text.replace(token, "<token>") if token else text
+
+
+def _ended(stop: asyncio.Event | None, deadline: float | None) -> bool:
+    return (stop is not None and stop.is_set()) or (
+        deadline is not None and time.monotonic() >= deadline
+    )
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+async def _wait_any(events: tuple[asyncio.Event, ...], timeout: float | None) -> None:
+    """Wait until one of ``events`` is set, or ``timeout`` seconds."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -247,12 +247,15 @@ class RateLimiter:
         if self._released is None:
             self._released = asyncio.Event()
         self._released.clear()
-        waiter = asyncio.ensure_future(self._released.wait())
+        waiters = {
+            asyncio.ensure_future(self._released.wait()),
+            asyncio.ensure_future(self._sleep(timeout)),
+        }
         try:
-            await asyncio.wait({waiter, asyncio.ensure_future(self._sleep(timeout))},
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            waiter.cancel()
+            for waiter in waiters:
+                waiter.cancel()
 
     # ---------------------------------------------------------------- internal
 

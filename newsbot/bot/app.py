@@ -118,13 +118,20 @@ async def _post_init(app: NewsApplication) -> None:
         "%d subscriptions scheduled; %d missed digests sent, %d skipped", scheduled, sent, skipped
     )
     services.stopping.clear()
-    app.create_task(services.deliverer.run(services.stopping), name="outbox")
+    # Our own task, not app.create_task: it must outlive post_init and be awaited on stop.
+    services.delivery_task = asyncio.get_running_loop().create_task(
+        services.deliverer.run(services.stopping), name="outbox"
+    )
 
 
 async def _post_stop(app: NewsApplication) -> None:
     """Let the outbox finish the message in flight, then stop."""
-    if app.bot_data.services is not None:
-        app.bot_data.services.stopping.set()
+    services = app.bot_data.services
+    if services is not None:
+        services.stopping.set()
+        if services.delivery_task is not None:
+            await services.delivery_task
+            services.delivery_task = None
 
 
 async def _sync_job(context: NewsContext) -> None:

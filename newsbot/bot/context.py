@@ -36,6 +36,7 @@ class Services:
     scheduler: DigestScheduler | None = None
     deliverer: Deliverer | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    delivery_task: asyncio.Task[None] | None = None
 
     def notify_delivery(self) -> None:
         """Wake the outbox: new messages are queued."""

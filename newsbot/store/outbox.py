@@ -1,18 +1,32 @@
 """The outbox: messages waiting to be sent, what was sent, and what went wrong (all SQL).
 
 A digest's messages are inserted in the same transaction that records the digest
-(``insert_messages``); the deliverer then sends them in order per chat and records
-Telegram's message id after each one, so a crash repeats at most the message that
-was in flight.
+(:func:`insert_messages`). The deliverer then asks for the *head* of each chat — its
+oldest pending message — so a chat's messages go out in order even while one of
+them waits for a retry, and records Telegram's message id right after each send,
+so a crash repeats at most the messages that were in flight.
+
+Statuses: a message is ``pending`` until it is ``sent`` or ``failed``; a digest is
+``sent`` once every message of it is, ``failed`` as soon as one of them fails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Select,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from newsbot.store.schema import chat_events, digests, outbox, subscriptions
 
@@ -25,21 +39,28 @@ __all__ = [
     "insert_messages",
 ]
 
+_ERROR_CHARS = 500  # errors and reasons are cut to this length before storing
+_EXCLUDE_IN_SQL = 500  # larger exclusion sets are filtered in Python instead
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
+    """A message to send: the head of its chat's queue."""
+
     pk: int
     digest_pk: int
     chat_id: int
-    chat_type: str
+    chat_type: str  # private, group, supergroup, channel (from the subscription)
     seq: int
     text: str
-    attempts: int
+    attempts: int  # failed attempts so far (flood waits do not count)
     not_before: datetime
 
 
 @dataclass(frozen=True, slots=True)
 class ChatEvent:
+    """Something that happened to a chat: error, flood_wait, deactivated, migrated."""
+
     chat_id: int
     at: datetime
     kind: str
@@ -48,25 +69,33 @@ class ChatEvent:
 
 @dataclass(frozen=True, slots=True)
 class InactiveSubscription:
+    """A subscription switched off by a permanent failure, and why."""
+
     subscription_id: int
     chat_id: int
+    chat_title: str
     reason: str | None
+    since: datetime
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxStats:
-    sent: int
-    pending: int
-    failed: int
-    flood_waits: int
-    last_errors: tuple[ChatEvent, ...]
-    inactive: tuple[InactiveSubscription, ...]
+    """Delivery figures for ``/stats``."""
+
+    sent: int  # messages sent since the given time
+    pending: int  # messages waiting now
+    failed: int  # messages of digests created since the given time that failed
+    flood_waits: int  # 429s since the given time
+    last_errors: tuple[ChatEvent, ...]  # each chat's latest error, most recent first
+    inactive: tuple[InactiveSubscription, ...]  # most recently deactivated first
 
 
 def insert_messages(
     conn: Connection, digest_pk: int, chat_id: int, texts: Sequence[str], now: datetime
 ) -> None:
-    """Queue a digest's messages, in order (inside the caller's transaction)."""
+    """Queue a digest's messages in order, inside the caller's transaction."""
+    if not texts:
+        return
     conn.execute(
         insert(outbox),
         [
@@ -84,52 +113,85 @@ def insert_messages(
     )
 
 
+def _heads(exclude_chats: Collection[int] = ()) -> Select[Any]:
+    """pk of each chat's oldest pending message."""
+    query = select(func.min(outbox.c.pk)).where(outbox.c.status == "pending")
+    if exclude_chats:
+        query = query.where(outbox.c.chat_id.not_in(list(exclude_chats)))
+    return query.group_by(outbox.c.chat_id)
+
+
+def _message(row: Row[*tuple[Any, ...]]) -> OutboxMessage:
+    return OutboxMessage(
+        pk=row.pk,
+        digest_pk=row.digest_pk,
+        chat_id=row.chat_id,
+        chat_type=row.chat_type,
+        seq=row.seq,
+        text=row.text,
+        attempts=row.attempts,
+        not_before=row.not_before,
+    )
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _ERROR_CHARS else text[: _ERROR_CHARS - 1] + "…"
+
+
 class OutboxStore:
     """Every query the deliverer needs; each method is one transaction."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def due(self, now: datetime, limit: int = 500) -> tuple[list[OutboxMessage], datetime | None]:
-        """The next message of each chat, if it is due; and when the next one falls due.
+    # ------------------------------------------------------------------ reading
 
-        Only a chat's oldest pending message is ever offered, so a chat's messages go
-        out in order even when one of them waits for a retry.
+    def due(
+        self, now: datetime, limit: int = 500, exclude_chats: Collection[int] = ()
+    ) -> list[OutboxMessage]:
+        """The head of each chat's queue that is due at ``now``, oldest first.
+
+        A chat whose head waits (a retry, a flood wait) offers nothing, so its later
+        messages never overtake it. ``exclude_chats`` (chats with a send in flight)
+        are left out.
         """
+        in_sql = len(exclude_chats) <= _EXCLUDE_IN_SQL
         query = (
-            select(outbox, subscriptions.c.chat_type)
+            select(
+                outbox.c.pk,
+                outbox.c.digest_pk,
+                outbox.c.chat_id,
+                subscriptions.c.chat_type,
+                outbox.c.seq,
+                outbox.c.text,
+                outbox.c.attempts,
+                outbox.c.not_before,
+            )
             .join(digests, digests.c.pk == outbox.c.digest_pk)
             .join(subscriptions, subscriptions.c.pk == digests.c.subscription_pk)
-            .where(outbox.c.status == "pending")
+            .where(
+                outbox.c.pk.in_(_heads(exclude_chats if in_sql else ())),
+                outbox.c.not_before <= now,
+            )
             .order_by(outbox.c.pk)
-            .limit(limit)
+            .limit(limit if in_sql else limit + len(exclude_chats))
         )
-        seen: set[int] = set()
-        ready: list[OutboxMessage] = []
-        later: datetime | None = None
         with self.engine.connect() as conn:
-            for row in conn.execute(query):
-                if row.chat_id in seen:
-                    continue
-                seen.add(row.chat_id)
-                if row.not_before > now:
-                    later = row.not_before if later is None else min(later, row.not_before)
-                    continue
-                ready.append(
-                    OutboxMessage(
-                        row.pk,
-                        row.digest_pk,
-                        row.chat_id,
-                        row.chat_type,
-                        row.seq,
-                        row.text,
-                        row.attempts,
-                        row.not_before,
-                    )
-                )
-        return ready, later
+            found = [_message(row) for row in conn.execute(query)]
+        if not in_sql:
+            found = [m for m in found if m.chat_id not in exclude_chats][:limit]
+        return found
+
+    def next_due(self) -> datetime | None:
+        """When the earliest waiting head of a chat's queue falls due (None: nothing pending)."""
+        with self.engine.connect() as conn:
+            value: datetime | None = conn.execute(
+                select(func.min(outbox.c.not_before)).where(outbox.c.pk.in_(_heads()))
+            ).scalar_one()
+        return value
 
     def pending_count(self) -> int:
+        """Messages not yet sent or failed."""
         with self.engine.connect() as conn:
             return int(
                 conn.execute(
@@ -137,78 +199,108 @@ class OutboxStore:
                 ).scalar_one()
             )
 
-    def mark_sent(self, pk: int, telegram_message_id: int, now: datetime) -> None:
+    # ------------------------------------------------------------------ writing
+
+    def mark_sent(self, pk: int, telegram_message_id: int, now: datetime) -> bool:
+        """Record a sent message; its digest is ``sent`` once all its messages are.
+
+        False if the message was no longer pending (nothing changes then).
+        """
         with self.engine.begin() as conn:
-            conn.execute(
+            changed = conn.execute(
                 update(outbox)
-                .where(outbox.c.pk == pk)
-                .values(status="sent", telegram_message_id=telegram_message_id, sent_at=now)
-            )
-            digest_pk = conn.execute(
-                select(outbox.c.digest_pk).where(outbox.c.pk == pk)
-            ).scalar_one()
-            unsent = conn.execute(
-                select(func.count())
-                .select_from(outbox)
-                .where(outbox.c.digest_pk == digest_pk, outbox.c.status != "sent")
-            ).scalar_one()
-            if unsent == 0:
-                conn.execute(
-                    update(digests)
-                    .where(digests.c.pk == digest_pk)
-                    .values(status="sent", finished_at=now)
+                .where(outbox.c.pk == pk, outbox.c.status == "pending")
+                .values(
+                    status="sent", telegram_message_id=telegram_message_id, sent_at=now, error=None
                 )
-
-    def mark_retry(self, pk: int, not_before: datetime, error: str, *, attempt: bool) -> None:
-        """Try again at ``not_before``; ``attempt`` counts it against the attempt limit."""
-        values: dict[str, object] = {"not_before": not_before, "error": error[:500]}
-        if attempt:
-            values["attempts"] = outbox.c.attempts + 1
-        with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.pk == pk).values(**values))
-
-    def mark_failed(self, pk: int, error: str, now: datetime) -> None:
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                select(outbox.c.digest_pk, outbox.c.chat_id).where(outbox.c.pk == pk)
-            ).one()
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.pk == pk)
-                .values(status="failed", error=error[:500], attempts=outbox.c.attempts + 1)
+            ).rowcount
+            if not changed:
+                return False
+            unsent = (
+                select(outbox.c.pk)
+                .where(outbox.c.digest_pk == digests.c.pk, outbox.c.status != "sent")
+                .exists()
             )
             conn.execute(
                 update(digests)
-                .where(digests.c.pk == row.digest_pk)
-                .values(status="failed", finished_at=now)
+                .where(
+                    digests.c.pk
+                    == select(outbox.c.digest_pk).where(outbox.c.pk == pk).scalar_subquery(),
+                    digests.c.status == "pending",
+                    ~unsent,
+                )
+                .values(status="sent", finished_at=now)
             )
-            self._event(conn, row.chat_id, "error", error, now)
+            return True
 
-    def deactivate_chat(self, chat_id: int, reason: str, now: datetime) -> None:
-        """A permanent failure: the chat's subscriptions stop, with the reason shown."""
+    def mark_retry(
+        self, pk: int, not_before: datetime, error: str, *, attempt: bool = True
+    ) -> None:
+        """Try the message again at ``not_before``; ``attempt`` counts a failed attempt
+        (a flood wait does not)."""
+        values: dict[str, Any] = {"not_before": not_before, "error": _cut(error)}
+        if attempt:
+            values["attempts"] = outbox.c.attempts + 1
         with self.engine.begin() as conn:
             conn.execute(
+                update(outbox)
+                .where(outbox.c.pk == pk, outbox.c.status == "pending")
+                .values(**values)
+            )
+
+    def mark_failed(self, pk: int, error: str, now: datetime | None = None) -> None:
+        """Give up on one message: it and its digest are ``failed``, and an ``error``
+        event is recorded for its chat."""
+        now = now or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(outbox.c.digest_pk, outbox.c.chat_id).where(
+                    outbox.c.pk == pk, outbox.c.status == "pending"
+                )
+            ).first()
+            if row is None:
+                return
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.pk == pk)
+                .values(status="failed", error=_cut(error), attempts=outbox.c.attempts + 1)
+            )
+            conn.execute(
+                update(digests)
+                .where(digests.c.pk == row.digest_pk, digests.c.status == "pending")
+                .values(status="failed", finished_at=now)
+            )
+            _event(conn, row.chat_id, "error", error, now)
+
+    def deactivate_chat(self, chat_id: int, reason: str, now: datetime) -> int:
+        """A permanent failure: the chat's active subscriptions stop with ``reason``, its
+        pending messages (and their digests) fail. Returns the subscriptions stopped."""
+        reason = _cut(reason)
+        with self.engine.begin() as conn:
+            stopped = conn.execute(
                 update(subscriptions)
                 .where(subscriptions.c.chat_id == chat_id, subscriptions.c.active.is_(True))
-                .values(active=False, inactive_reason=reason[:300], updated_at=now)
-            )
-            pending = select(outbox.c.digest_pk).where(
+                .values(active=False, inactive_reason=reason, updated_at=now)
+            ).rowcount
+            pending_digests = select(outbox.c.digest_pk).where(
                 outbox.c.chat_id == chat_id, outbox.c.status == "pending"
             )
             conn.execute(
                 update(digests)
-                .where(digests.c.pk.in_(pending))
+                .where(digests.c.pk.in_(pending_digests), digests.c.status == "pending")
                 .values(status="failed", finished_at=now)
             )
             conn.execute(
                 update(outbox)
                 .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending")
-                .values(status="failed", error=reason[:500])
+                .values(status="failed", error=reason)
             )
-            self._event(conn, chat_id, "deactivated", reason, now)
+            _event(conn, chat_id, "deactivated", reason, now)
+        return int(stopped)
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
-        """A group became a supergroup: its subscriptions and queued messages move along."""
+        """A group became a supergroup: its subscriptions and pending messages move to
+        the new chat id."""
         with self.engine.begin() as conn:
             conn.execute(
                 update(subscriptions)
@@ -220,51 +312,90 @@ class OutboxStore:
                 .where(outbox.c.chat_id == old_chat_id, outbox.c.status == "pending")
                 .values(chat_id=new_chat_id)
             )
-            self._event(conn, old_chat_id, "migrated", f"now {new_chat_id}", now)
+            _event(
+                conn,
+                old_chat_id,
+                "migrated",
+                f"group {old_chat_id} became supergroup {new_chat_id}",
+                now,
+            )
 
     def record_event(self, chat_id: int, kind: str, detail: str, now: datetime) -> None:
+        """Note an ``error`` or ``flood_wait`` of a chat (shown by ``/stats``)."""
         with self.engine.begin() as conn:
-            self._event(conn, chat_id, kind, detail, now)
+            _event(conn, chat_id, kind, detail, now)
 
-    def _event(self, conn: Connection, chat_id: int, kind: str, detail: str, now: datetime) -> None:
-        conn.execute(
-            insert(chat_events).values(at=now, chat_id=chat_id, kind=kind, detail=detail[:500])
-        )
+    # -------------------------------------------------------------------- stats
 
-    def stats(self, since: datetime) -> OutboxStats:
+    def stats(self, since: datetime, *, errors: int = 10, inactive: int = 20) -> OutboxStats:
+        """Figures for ``/stats``: counts since ``since``, the latest error of the
+        ``errors`` most recently failing chats, and up to ``inactive`` subscriptions
+        switched off."""
+        error_kinds = ("error", "deactivated")
         with self.engine.connect() as conn:
 
-            def count(*where: object) -> int:
-                return int(
-                    conn.execute(
-                        select(func.count()).select_from(outbox).where(and_(*where))
-                    ).scalar_one()  # type: ignore[arg-type]
-                )
+            def count(query: Select[Any]) -> int:
+                return int(conn.execute(query).scalar_one())
 
-            flood = conn.execute(
+            sent = count(
+                select(func.count())
+                .select_from(outbox)
+                .where(outbox.c.status == "sent", outbox.c.sent_at >= since)
+            )
+            pending = count(
+                select(func.count()).select_from(outbox).where(outbox.c.status == "pending")
+            )
+            failed = count(
+                select(func.count())
+                .select_from(outbox.join(digests, digests.c.pk == outbox.c.digest_pk))
+                .where(outbox.c.status == "failed", digests.c.created_at >= since)
+            )
+            flood = count(
                 select(func.count())
                 .select_from(chat_events)
                 .where(chat_events.c.kind == "flood_wait", chat_events.c.at >= since)
-            ).scalar_one()
-            errors = conn.execute(
+            )
+            latest = (
+                select(func.max(chat_events.c.pk))
+                .where(chat_events.c.kind.in_(error_kinds))
+                .group_by(chat_events.c.chat_id)
+            )
+            error_rows = conn.execute(
                 select(chat_events)
-                .where(chat_events.c.kind.in_(["error", "deactivated"]))
-                .order_by(chat_events.c.pk.desc())
-                .limit(10)
-            )
-            inactive = conn.execute(
-                select(subscriptions.c.pk, subscriptions.c.chat_id, subscriptions.c.inactive_reason)
+                .where(chat_events.c.pk.in_(latest))
+                .order_by(chat_events.c.at.desc(), chat_events.c.pk.desc())
+                .limit(errors)
+            ).all()
+            inactive_rows = conn.execute(
+                select(subscriptions)
                 .where(subscriptions.c.active.is_(False))
-                .order_by(subscriptions.c.pk)
-                .limit(20)
-            )
-            return OutboxStats(
-                sent=count(outbox.c.status == "sent", outbox.c.sent_at >= since),
-                pending=count(outbox.c.status == "pending"),
-                failed=count(outbox.c.status == "failed"),
-                flood_waits=int(flood),
-                last_errors=tuple(ChatEvent(e.chat_id, e.at, e.kind, e.detail) for e in errors),
-                inactive=tuple(
-                    InactiveSubscription(r.pk, r.chat_id, r.inactive_reason) for r in inactive
-                ),
-            )
+                .order_by(subscriptions.c.updated_at.desc(), subscriptions.c.pk.desc())
+                .limit(inactive)
+            ).all()
+        return OutboxStats(
+            sent=sent,
+            pending=pending,
+            failed=failed,
+            flood_waits=flood,
+            last_errors=tuple(ChatEvent(r.chat_id, r.at, r.kind, r.detail) for r in error_rows),
+            inactive=tuple(
+                InactiveSubscription(r.pk, r.chat_id, r.chat_title, r.inactive_reason, r.updated_at)
+                for r in inactive_rows
+            ),
+        )
+
+    def events(self, chat_id: int | None = None, kind: str | None = None) -> list[ChatEvent]:
+        """Chat events, oldest first (for ``subs list``, tests and debugging)."""
+        query = select(chat_events).order_by(chat_events.c.pk)
+        if chat_id is not None:
+            query = query.where(chat_events.c.chat_id == chat_id)
+        if kind is not None:
+            query = query.where(chat_events.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [ChatEvent(r.chat_id, r.at, r.kind, r.detail) for r in conn.execute(query)]
+
+
+def _event(conn: Connection, chat_id: int, kind: str, detail: str, now: datetime) -> None:
+    conn.execute(
+        insert(chat_events).values(at=now, chat_id=chat_id, kind=kind, detail=_cut(detail))
+    )

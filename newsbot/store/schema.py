@@ -188,6 +188,8 @@ outbox = Table(
     Column("error", Text),
     Column("sent_at", UTCDateTime),
     Index("ix_outbox_pending", "status", "not_before", "pk"),
+    Index("ix_outbox_digest", "digest_pk"),  # migration 0003
+    Index("ix_outbox_chat", "chat_id", "status"),  # migration 0003
 )
 
 delivered = Table(
