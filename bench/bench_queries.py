@@ -11,6 +11,8 @@ arguments: the store query, the view, the template rendering and the paging butt
 from __future__ import annotations
 
 import argparse
+import os
+import sqlite3
 import datetime as dt
 import platform
 import random
@@ -156,7 +158,8 @@ def main() -> None:
     console = Console()
     console.print(table)
     console.print(
-        f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
     )
 
 

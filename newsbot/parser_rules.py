@@ -223,7 +223,10 @@ def is_stop(line: Line) -> bool:
 
 
 # Page widgets that never sit in a headline...
-_TITLE_CHROME_STRONG = r"分享到|字号|扫一扫|首页|当前位置|您的位置|所在位置|来源[:：]|作者[:：]|编辑[:：]|发布时间|发表于"
+_TITLE_CHROME_STRONG = (
+    r"分享到|字号|扫一扫|首页|当前位置|您的位置|所在位置|"
+    r"来源[:：]|作者[:：]|编辑[:：]|发布时间|发表于"
+)
 # ...and words that do (全民阅读, 注册制, 时事评论) unless they carry a count.
 _WIDGET_WORDS = "打印|收藏|登录|注册|搜索|评论|客户端|返回|阅读|浏览|点击"
 _TITLE_CHROME_WEAK = rf"(?:{_WIDGET_WORDS})(?:数|量)?\s*[:：(（]?\s*\d+\s*(?:次|人|[)）]|$|\s)"

@@ -345,7 +345,12 @@ def test_full_width_and_odd_spaces_fold() -> None:
 
 @pytest.mark.parametrize(
     "title",
-    ["碑林区：北斗导航举措助力发展", "全民阅读1708项活动启动", "注册制改革稳步推进", "时事评论：城市更新怎么做"],
+    [
+        "碑林区：北斗导航举措助力发展",
+        "全民阅读1708项活动启动",
+        "注册制改革稳步推进",
+        "时事评论：城市更新怎么做",
+    ],
 )
 def test_titles_with_widget_words_are_titles(title: str) -> None:
     from tests.factories import make_page_text
