@@ -11,11 +11,11 @@ arguments: the store query, the view, the template rendering and the paging butt
 from __future__ import annotations
 
 import argparse
-import os
-import sqlite3
 import datetime as dt
+import os
 import platform
 import random
+import sqlite3
 import statistics
 import sys
 import time
