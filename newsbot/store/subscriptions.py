@@ -255,13 +255,12 @@ class SubscriptionStore:
 
     # ------------------------------------------------------------ digests
 
-    def candidates(
-        self, subscription: Subscription, conn: Connection | None = None
-    ) -> list[Article]:
+    def candidates(self, subscription: Subscription) -> list[Article]:
         """What the next digest would hold: undelivered matches, newest first, up to its size."""
-        if conn is None:
-            with self.engine.connect() as own:
-                return self.candidates(subscription, own)
+        with self.engine.connect() as conn:
+            return self._to_articles(conn, self._candidate_rows(subscription, conn))
+
+    def _candidate_rows(self, subscription: Subscription, conn: Connection) -> list[Row[Any]]:
         spec = subscription.spec
         conditions: list[Any] = [
             articles.c.pk.not_in(
@@ -289,13 +288,14 @@ class SubscriptionStore:
             term = normalize(word).strip()
             if term:
                 conditions.append(~articles.c.search_text.contains(term, autoescape=True))
-        rows = conn.execute(
-            select(articles)
-            .where(and_(*conditions))
-            .order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
-            .limit(spec.max_items)
-        ).all()
-        return self._to_articles(conn, rows)
+        return list(
+            conn.execute(
+                select(articles)
+                .where(and_(*conditions))
+                .order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
+                .limit(spec.max_items)
+            )
+        )
 
     def create_digest(
         self,
@@ -320,7 +320,8 @@ class SubscriptionStore:
                 if current is None or not current.active:
                     return None
                 subscription = _to_subscription(current)
-                chosen = self.candidates(subscription, conn)
+                rows = self._candidate_rows(subscription, conn)
+                chosen = self._to_articles(conn, rows)
                 texts = render(chosen) if chosen else render([])
                 inserted = conn.execute(
                     insert(digests).values(
@@ -341,10 +342,10 @@ class SubscriptionStore:
                         [
                             {
                                 "subscription_pk": subscription.id,
-                                "article_pk": _pk(conn, a.id),
+                                "article_pk": row.pk,
                                 "digest_pk": digest_pk,
                             }
-                            for a in chosen
+                            for row in rows
                         ],
                     )
                 if texts:
@@ -378,7 +379,3 @@ class SubscriptionStore:
         except IntegrityError:
             return False
         return True
-
-
-def _pk(conn: Connection, article_id: str) -> int:
-    return int(conn.execute(select(articles.c.pk).where(articles.c.id == article_id)).scalar_one())
