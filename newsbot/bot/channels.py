@@ -9,9 +9,9 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler
 
-from newsbot.bot.context import NewsContext, language_of
+from newsbot.bot.context import NewsContext
 from newsbot.bot.permissions import check_channel
-from newsbot.bot.subscribing import actor_of, now, remove, say, show, usage
+from newsbot.bot.subscribing import actor_of, create, remove, say, show, usage
 from newsbot.queries import UsageError
 from newsbot.subscriptions import parse_subscribe
 
@@ -65,20 +65,7 @@ async def add(update: Update, context: NewsContext, raw_name: str, rest: list[st
     if check.problem is not None or check.chat is None:
         await say(update, context, check.problem or "channel.not_found", channel=name)
         return
-    target = check.chat
-    sub = await asyncio.to_thread(
-        services.store.subscriptions.create,
-        chat_id=target.id,
-        chat_type=ChatType.CHANNEL,
-        chat_title=target.title or name,
-        spec=spec,
-        language=language_of(update),
-        actor=actor_of(update),
-        now=now(),
-    )
-    if services.scheduler is not None:
-        services.scheduler.sync(sub)
-    await show(update, context, [sub], lead="subs.created")
+    await create(update, context, check.chat.id, ChatType.CHANNEL, check.chat.title or name, spec)
 
 
 async def list_channels(update: Update, context: NewsContext) -> None:

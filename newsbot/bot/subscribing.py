@@ -14,12 +14,12 @@ from newsbot.bot.context import NewsContext, Services, language_of
 from newsbot.bot.permissions import may_manage_chat
 from newsbot.bot.replies import send_chunks
 from newsbot.digests import subscriptions_view
-from newsbot.models import Subscription
+from newsbot.models import Subscription, SubscriptionSpec
 from newsbot.queries import UsageError
 from newsbot.store.subscriptions import Actor
 from newsbot.subscriptions import apply_settings, parse_subscribe
 
-__all__ = ["actor_of", "register"]
+__all__ = ["actor_of", "create", "register"]
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -81,11 +81,24 @@ async def subscribe(update: Update, context: NewsContext) -> None:
         await usage(update, context, exc, "usage.subscribe")
         return
     title = chat.title or (update.effective_user.full_name if update.effective_user else "")
+    await create(update, context, chat.id, chat.type, title or "", spec)
+
+
+async def create(
+    update: Update,
+    context: NewsContext,
+    chat_id: int,
+    chat_type: str,
+    title: str,
+    spec: SubscriptionSpec,
+) -> None:
+    """Store a new subscription, schedule it, and confirm it in plain words."""
+    services = context.services
     sub = await asyncio.to_thread(
         services.store.subscriptions.create,
-        chat_id=chat.id,
-        chat_type=chat.type,
-        chat_title=title or "",
+        chat_id=chat_id,
+        chat_type=chat_type,
+        chat_title=title,
         spec=spec,
         language=language_of(update),
         actor=actor_of(update),
