@@ -76,7 +76,7 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
     for known suffixes; a file named directly is taken whatever its suffix."""
     for path in paths:
         if path.is_dir():
-            found = []
+            found: list[Path] = []
             for root, dirs, files in os.walk(path):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 found.extend(

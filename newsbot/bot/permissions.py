@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Bot, Chat, ChatMemberAdministrator, ChatMemberOwner, Update, User
+from telegram import Bot, ChatFullInfo, ChatMemberAdministrator, ChatMemberOwner, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 
@@ -34,7 +34,7 @@ async def may_manage_chat(update: Update, bot: Bot, global_admins: tuple[int, ..
 class ChannelCheck:
     """The outcome of checking a channel: ``problem`` is a message key, or None if fine."""
 
-    def __init__(self, chat: Chat | None, problem: str | None) -> None:
+    def __init__(self, chat: ChatFullInfo | None, problem: str | None) -> None:
         self.chat = chat
         self.problem = problem
 

@@ -200,7 +200,11 @@ async def on_button(update: Update, context: NewsContext) -> None:
     """Paging (edit in place) and tag-menu buttons (a new list)."""
     query = update.callback_query
     assert query is not None
-    action, request = query.data  # type: ignore[misc]
+    data = query.data
+    if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[1], ListRequest)):
+        await query.answer()
+        return
+    action, request = data
     await query.answer()
     lang = language_of(update)
     try:

@@ -169,10 +169,10 @@ async def unsubscribe(update: Update, context: NewsContext) -> None:
             await remove(services, sub, actor_of(update))
         await say(update, context, "subs.removed_all", n=len(subs))
         return
-    sub = await find_own(update, context, args[0], "unsubscribe")
-    if sub is not None:
-        await remove(services, sub, actor_of(update))
-        await say(update, context, "subs.removed", id=sub.id)
+    one = await find_own(update, context, args[0], "unsubscribe")
+    if one is not None:
+        await remove(services, one, actor_of(update))
+        await say(update, context, "subs.removed", id=one.id)
 
 
 async def remove(services: Services, sub: Subscription, actor: Actor) -> None:
