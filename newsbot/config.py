@@ -82,6 +82,9 @@ class DigestConfig:
     nothing_new_message: bool = field(
         default=False, metadata={"help": "send a 'nothing new today' line instead of silence"}
     )
+    build_processes: int = field(
+        default=1, metadata={"help": "worker processes building scheduled digests; 0 = a thread"}
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,8 @@ def _validate(config: Config) -> None:
         ) from None
     if config.bot.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("bot.log_level must be one of DEBUG, INFO, WARNING, ERROR")
+    if not 0 <= config.digest.build_processes <= 32:
+        raise ConfigError("digest.build_processes must be from 0 to 32")
     if config.digest.grace_hours < 0:
         raise ConfigError("digest.grace_hours must be 0 or more")
     for key in ("overall_per_second", "private_per_second", "group_per_minute", "max_attempts"):

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import JobQueue
 
-from newsbot.digests import DigestBuilder
+from newsbot.digest_workers import DigestWorkers
 from newsbot.models import Subscription, SubscriptionSpec
 from newsbot.schedule import parse_hhmm, previous_slot
 from newsbot.store import Store
@@ -38,7 +38,7 @@ class DigestScheduler:
         self,
         job_queue: JobQueue[Any],
         store: Store,
-        builder: DigestBuilder,
+        builder: DigestWorkers,
         notify: Callable[[], None],
         bot_username: Callable[[], str | None],
         grace: timedelta,
@@ -102,9 +102,7 @@ class DigestScheduler:
         slot = previous_slot(sub.spec, now + timedelta(seconds=5))
         if slot is None:
             return
-        record = await asyncio.to_thread(
-            self.builder.build, sub, slot, kind, now, self.bot_username()
-        )
+        record = await self.builder.build(sub, slot, kind, now, self.bot_username())
         if record is None:
             log.info("digest of subscription %s for %s already recorded", sub.id, slot)
             return
@@ -133,9 +131,7 @@ class DigestScheduler:
                 continue
             late = now - slot
             if late <= self.grace:
-                record = await asyncio.to_thread(
-                    self.builder.build, sub, slot, "catchup", now, self.bot_username()
-                )
+                record = await self.builder.build(sub, slot, "catchup", now, self.bot_username())
                 if record is not None:
                     sent += 1
                     log.info(

@@ -18,6 +18,7 @@ from newsbot.bot import admin, channels, reading, subscribing
 from newsbot.bot.context import BotData, NewsContext, Services, language_of
 from newsbot.config import Config
 from newsbot.delivery import Deliverer, DeliveryLimits
+from newsbot.digest_workers import DigestWorkers
 from newsbot.digests import DigestBuilder
 from newsbot.ingest import ingest
 from newsbot.render import LANGUAGES, Renderer
@@ -87,10 +88,11 @@ def build_application(services: Services) -> NewsApplication:
             _ingest_job, interval=minutes * 60, first=minutes * 60, name="ingest"
         )
     services.deliverer = Deliverer(services.store.outbox, app.bot, delivery_limits(config))
+    services.workers = DigestWorkers(config, services.digests, config.digest.build_processes)
     services.scheduler = DigestScheduler(
         job_queue,
         services.store,
-        services.digests,
+        services.workers,
         services.notify_delivery,
         lambda: app.bot.username,
         timedelta(hours=config.digest.grace_hours),
@@ -112,6 +114,8 @@ async def _post_init(app: NewsApplication) -> None:
         await app.bot.set_my_commands(commands, language_code=None if lang == "zh" else lang)
     log.info("bot @%s ready; command menu registered", app.bot.username)
     assert services.scheduler is not None and services.deliverer is not None
+    if services.workers is not None:
+        await services.workers.warm_up()
     scheduled = await services.scheduler.sync_all()
     sent, skipped = await services.scheduler.catch_up()
     log.info(
@@ -132,6 +136,8 @@ async def _post_stop(app: NewsApplication) -> None:
         if services.delivery_task is not None:
             await services.delivery_task
             services.delivery_task = None
+        if services.workers is not None:
+            services.workers.close()
 
 
 async def _sync_job(context: NewsContext) -> None:

@@ -17,6 +17,7 @@ from newsbot.store import Store
 
 if TYPE_CHECKING:
     from newsbot.delivery import Deliverer
+    from newsbot.digest_workers import DigestWorkers
 
 __all__ = ["BotData", "NewsContext", "Services", "language_of"]
 
@@ -35,6 +36,7 @@ class Services:
     digests: DigestBuilder
     scheduler: DigestScheduler | None = None
     deliverer: Deliverer | None = None
+    workers: DigestWorkers | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     delivery_task: asyncio.Task[None] | None = None
 
