@@ -103,7 +103,8 @@ def build_application(services: Services) -> NewsApplication:
 
 
 async def _post_init(app: NewsApplication) -> None:
-    """Register the command menu in Chinese (default) and English."""
+    """On start: the command menu (Chinese default, English), digest workers, the
+    schedule, digests missed while down, then the outbox sender."""
     services = app.bot_data.services
     assert services is not None
     for lang in LANGUAGES:
