@@ -21,6 +21,7 @@ import click
 from newsbot.config import Config, load_config
 from newsbot.errors import ConfigError, NewsbotError, SeedError, StoreError
 from newsbot.models import ArticleIn, format_published
+from newsbot.telegram_text import html_to_plain
 
 __all__ = ["main"]
 
@@ -310,8 +311,6 @@ lang_option = click.option(
 
 
 def _print_chunks(chunks: list[str]) -> None:
-    from newsbot.telegram_text import html_to_plain
-
     click.echo("\n\n".join(html_to_plain(chunk) for chunk in chunks))
 
 
@@ -340,19 +339,19 @@ def _list_command(state: State, kind: str, args: list[str], lang: str, offset: i
                 view = list_page(store, request, None, note)
             except UsageError as exc:
                 raise click.UsageError(
-                    html_to_text(renderer.text(exc.key, lang, **exc.params))
+                    html_to_plain(renderer.text(exc.key, lang, **exc.params))
                 ) from None
             if not view.items:
                 key = {"latest": "none.latest", "tag": "none.tag", "search": "none.search"}[kind]
                 click.echo(
-                    html_to_text(
+                    html_to_plain(
                         renderer.text(key, lang, tag=request.subject, query=request.subject)
                     )
                 )
                 similar = [t.tag for w in request.words for t in store.similar_tags(w)]
                 if similar:
                     click.echo(
-                        f"{html_to_text(renderer.text('none.suggest', lang))} {', '.join(similar)}"
+                        f"{html_to_plain(renderer.text('none.suggest', lang))} {', '.join(similar)}"
                     )
                 sys.exit(1)
             _print_chunks(renderer.render("article_list.html.j2", view, lang))
@@ -360,12 +359,6 @@ def _list_command(state: State, kind: str, args: list[str], lang: str, offset: i
                 click.echo(f"\n(more: --offset {offset + request.count})")
         finally:
             store.close()
-
-
-def html_to_text(markup: str) -> str:
-    from newsbot.telegram_text import html_to_plain
-
-    return html_to_plain(markup)
 
 
 offset_option = click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many.")
@@ -431,7 +424,7 @@ def show(state: State, article_id: str, lang: str) -> None:
             view = article(store, article_id, None)
             if view is None:
                 click.echo(
-                    html_to_text(renderer.text("error.not_found", lang, id=article_id)), err=True
+                    html_to_plain(renderer.text("error.not_found", lang, id=article_id)), err=True
                 )
                 sys.exit(1)
             _print_chunks(renderer.render("article.html.j2", view, lang))
@@ -445,10 +438,6 @@ def show(state: State, article_id: str, lang: str) -> None:
 @cli.group()
 def subs() -> None:
     """Manage subscriptions from the server (no Telegram checks: you are the operator)."""
-
-
-def _subs_env(state: State) -> tuple[Any, Any]:
-    return _reader(state)
 
 
 def _print_subs(renderer: Any, subscriptions: list[Any], lang: str) -> None:
@@ -470,7 +459,7 @@ CLI_ACTOR_NAME = "cli"
 def subs_list(state: State, chat_id: int | None, lang: str) -> None:
     """List subscriptions with chat, filters, times, next delivery and status."""
     with _errors():
-        store, renderer = _subs_env(state)
+        store, renderer = _reader(state)
         try:
             found = store.subscriptions.for_chat(chat_id) if chat_id else store.subscriptions.all()
             for sub in found:
@@ -507,13 +496,13 @@ def subs_add(
     from newsbot.subscriptions import parse_subscribe
 
     with _errors():
-        store, renderer = _subs_env(state)
+        store, renderer = _reader(state)
         try:
             try:
                 spec = parse_subscribe(list(words), state.config.bot.timezone)
             except UsageError as exc:
                 raise click.UsageError(
-                    html_to_text(renderer.text(exc.key, lang, **exc.params))
+                    html_to_plain(renderer.text(exc.key, lang, **exc.params))
                 ) from None
             sub = store.subscriptions.create(
                 chat_id=chat_id,
@@ -540,7 +529,7 @@ def subs_remove(state: State, subscription_id: int) -> None:
     from newsbot.store.subscriptions import Actor
 
     with _errors():
-        store, _ = _subs_env(state)
+        store, _ = _reader(state)
         try:
             removed = store.subscriptions.remove(
                 subscription_id, Actor(None, CLI_ACTOR_NAME), datetime.now(UTC)
@@ -567,7 +556,7 @@ def subs_set(state: State, subscription_id: int, settings: tuple[str, ...], lang
     from newsbot.subscriptions import apply_settings
 
     with _errors():
-        store, renderer = _subs_env(state)
+        store, renderer = _reader(state)
         try:
             sub = store.subscriptions.get(subscription_id)
             if sub is None:
@@ -577,7 +566,7 @@ def subs_set(state: State, subscription_id: int, settings: tuple[str, ...], lang
                 spec = apply_settings(sub.spec, list(settings))
             except UsageError as exc:
                 raise click.UsageError(
-                    html_to_text(renderer.text(exc.key, lang, **exc.params))
+                    html_to_plain(renderer.text(exc.key, lang, **exc.params))
                 ) from None
             changed = store.subscriptions.change(
                 subscription_id, spec, Actor(None, CLI_ACTOR_NAME), datetime.now(UTC)
@@ -601,7 +590,7 @@ def digest(state: State, preview: bool, subscription_id: int | None, lang: str) 
     from newsbot.models import Subscription, SubscriptionSpec
 
     with _errors():
-        store, renderer = _subs_env(state)
+        store, renderer = _reader(state)
         try:
             builder = DigestBuilder(store, renderer)
             now = datetime.now(UTC)
