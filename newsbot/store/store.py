@@ -179,6 +179,7 @@ class Store:
                 articles.c.pk,
                 articles.c.content_hash,
                 articles.c.search_text,
+                articles.c.title_norm,
                 articles.c.ingested_at,
             ).where(articles.c.fingerprint == fp)
         ).first()
