@@ -25,7 +25,7 @@ from newsbot.errors import (
     SeedError,
     UndecodableError,
 )
-from newsbot.parser import parse_page
+from newsbot.parsing import parse_page
 from newsbot.records import looks_like_json, parse_json_records
 from newsbot.store import SeedFile, SeedRecord, Store
 from newsbot.textio import decode_seed

@@ -31,7 +31,7 @@ import pytest
 from newsbot.errors import NoArticleError
 from newsbot.models import ArticleIn
 from newsbot.nlp import split_sentences
-from newsbot.parser import parse_page
+from newsbot.parsing import parse_page
 from newsbot.textio import decode_seed
 
 DEV_PAGES = Path(__file__).resolve().parents[2] / "shared" / "dev-pages"

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from newsbot import parser_rules as rules
 from newsbot.errors import NoArticleError
 from newsbot.models import ArticleIn, format_published
-from newsbot.parser import parse_page
+from newsbot.parsing import parse_page, rules
 from newsbot.textio import decode_seed
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 
 How a page is read:
 
-1. **Body.** Lines are classified (:mod:`newsbot.parser_rules`). Runs of prose
+1. **Body.** Lines are classified (:mod:`newsbot.parsing.rules`). Runs of prose
    lines, allowing sub-headings, image placeholders and captions in between, are
    scored by their amount of text; the best run is the article. A run ends at a
    footer label (来源:, 编辑:, 上一篇 …), at a long stretch of non-prose lines, or
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newsbot import nlp
-from newsbot import parser_rules as rules
 from newsbot.errors import NoArticleError
 from newsbot.models import ArticleIn, Precision
-from newsbot.parser_rules import Line
+from newsbot.parsing import rules
+from newsbot.parsing.rules import Line
 
 __all__ = ["parse_page"]
 

@@ -1,6 +1,6 @@
 """Line-level rules of the page parser: what a line is, and what a labelled line says.
 
-:mod:`newsbot.parser` decides *where* the title, header and body of a page are;
+:mod:`newsbot.parsing.page` decides *where* the title, header and body of a page are;
 this module answers questions about single lines (is it chrome, prose, a caption,
 a breadcrumb?) and pulls values out of labelled lines (来源, 编辑, 记者, dates,
 keywords). Label matching works on the NFKC form of a line, so full- and
