@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.config import Config, load_config
 from newsbot.errors import ConfigError, NewsbotError, SeedError, StoreError
@@ -66,13 +67,31 @@ def _setup_logging(config: Config, verbose: int, quiet: bool) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _database_problem(exc: SQLAlchemyError) -> str:
+    """What went wrong, in one line: the driver's message, without SQLAlchemy's link."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).split("\n(Background on this error", 1)[0]
+    return _one_line(text) or type(cause).__name__
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Map library errors to a message and an exit status, without a traceback."""
+    """Map library errors to a message and an exit status, without a traceback.
+
+    Any error of the database (a corrupt file, a server gone, a disk full) is exit 3,
+    whether it shows when the store opens or in the middle of a command.
+    """
     try:
         yield
     except StoreError as exc:
-        click.echo(f"error: database: {exc}", err=True)
+        click.echo(f"error: database: {_one_line(str(exc))}", err=True)
+        sys.exit(3)
+    except SQLAlchemyError as exc:
+        click.echo(f"error: database: {_database_problem(exc)}", err=True)
         sys.exit(3)
     except ConfigError as exc:
         click.echo(f"error: configuration: {exc}", err=True)
@@ -80,6 +99,39 @@ def _errors() -> Iterator[None]:
     except NewsbotError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL at all: the store says so itself
+        return url
+
+
+@contextmanager
+def _opening(url: str) -> Iterator[None]:
+    """Name the database when it cannot be opened (its folder, its file, its server)."""
+    try:
+        yield
+    except StoreError as exc:
+        raise StoreError(f"{_safe_url(url)}: {_one_line(str(exc))}") from None
+    except SQLAlchemyError as exc:
+        raise StoreError(f"{_safe_url(url)}: {_database_problem(exc)}") from None
+    except OSError as exc:  # the folder of an SQLite file cannot be created
+        where = f" {exc.filename}" if exc.filename else ""
+        raise StoreError(
+            f"{_safe_url(url)}: cannot create the folder{where}: {exc.strerror or exc}"
+        ) from None
+
+
+def _open_store(config: Config) -> Any:
+    from newsbot.store import Store
+
+    with _opening(config.database.url):
+        return Store.open(config.database.url)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -212,7 +264,6 @@ def ingest(
     status 0 when everything went in, 1 when some files failed.
     """
     from newsbot.ingest import ingest as run_ingest
-    from newsbot.store import Store
 
     config = state.config
     targets = list(paths) or [Path(config.seeds.dir)]
@@ -221,7 +272,7 @@ def ingest(
             raise click.UsageError(f"seed store {target} does not exist")
     show_bar = sys.stderr.isatty() if progress is None else progress
     with _errors():
-        store = Store.open(config.database.url)
+        store = _open_store(config)
         try:
             with _progress_bar(show_bar and not as_json) as advance:
                 report = run_ingest(
@@ -296,7 +347,7 @@ def run(state: State) -> None:
     from newsbot.bot.app import run as run_bot
 
     with _errors():
-        run_bot(config)
+        run_bot(config, _open_store(config))
 
 
 # ---------------------------------------------------------------------- terminal twins
@@ -316,10 +367,9 @@ def _print_chunks(chunks: list[str]) -> None:
 
 def _reader(state: State) -> tuple[Any, Any]:
     from newsbot.render import Renderer
-    from newsbot.store import Store
 
     config = state.config
-    return Store.open(config.database.url), Renderer(config.tz, config.bot.templates_dir or None)
+    return _open_store(config), Renderer(config.tz, config.bot.templates_dir or None)
 
 
 def _list_command(state: State, kind: str, args: list[str], lang: str, offset: int) -> None:
@@ -637,9 +687,11 @@ def db_upgrade(state: State) -> None:
     """Apply pending migrations now."""
     from newsbot.store.engine import create_store_engine, migrate, schema_revision
 
+    url = state.config.database.url
     with _errors():
-        engine = create_store_engine(state.config.database.url)
-        migrate(engine)
+        with _opening(url):
+            engine = create_store_engine(url)
+            migrate(engine)
         current, head = schema_revision(engine)
         click.echo(f"schema at {current} (newest {head})")
 

@@ -197,9 +197,12 @@ async def _ingest_job(context: NewsContext) -> None:
     )
 
 
-def run(config: Config) -> None:
-    """Migrate, ingest the seed store, then poll Telegram until SIGINT/SIGTERM."""
-    services = build_services(config)
+def run(config: Config, store: Store | None = None) -> None:
+    """Migrate, ingest the seed store, then poll Telegram until SIGINT/SIGTERM.
+
+    ``store``, when given, is used (and closed on the way out) instead of opening one.
+    """
+    services = build_services(config, store)
     try:
         seeds = Path(config.seeds.dir)
         if seeds.is_dir():
