@@ -1,14 +1,20 @@
-"""Print the parser's per-field accuracy on ../shared/dev-pages (hand-checked truth).
+"""Per-field accuracy of the parser on ../shared/dev-pages, leave-one-site-out.
 
 Usage::
 
-    python bench/devpages_accuracy.py [DEV_PAGES_DIR]
+    python bench/devpages_accuracy.py [DEV_PAGES_DIR] [--misses] [--save-baseline]
 
-The comparison rules are those of ``tests/test_devpages.py``.
+Prints the per-field table (accuracy, how many pages have a non-null truth, which
+pages miss), then the pages whose fields changed against ``bench/devpages_baseline.json``
+(fixed / broken by the change under way), and with ``--misses`` every wrong value
+next to the truth. ``--save-baseline`` records the current per-page results as the new
+baseline. The comparison rules are those of ``tests/test_devpages.py``.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -16,15 +22,65 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_devpages import DEV_PAGES, accuracy_report  # noqa: E402
+from test_devpages import (  # noqa: E402
+    DEV_PAGES,
+    FIELDS,
+    TRUTH_KEY,
+    PageResult,
+    accuracy_report,
+    evaluate,
+)
+
+BASELINE = ROOT / "bench" / "devpages_baseline.json"
+
+
+def changes(results: list[PageResult], baseline: dict[str, dict[str, bool]]) -> list[str]:
+    lines: list[str] = []
+    for r in results:
+        before = baseline.get(r.file)
+        if before is None:
+            continue
+        fixed = [f for f in FIELDS if r.correct[f] and not before.get(f, False)]
+        broken = [f for f in FIELDS if not r.correct[f] and before.get(f, False)]
+        if fixed:
+            lines.append(f"  fixed  {r.file}: {', '.join(fixed)}")
+        if broken:
+            lines.append(f"  BROKEN {r.file}: {', '.join(broken)}")
+    return lines
+
+
+def misses(results: list[PageResult]) -> list[str]:
+    lines: list[str] = []
+    for r in results:
+        for field, got in r.got.items():
+            want = r.truth.get(TRUTH_KEY.get(field, field))
+            lines.append(f"  {r.file[:3]} {field:<10} want {want!r}")
+            lines.append(f"  {'':3} {'':<10} got  {got!r}")
+    return lines
 
 
 def main(argv: list[str]) -> int:
-    folder = Path(argv[0]) if argv else DEV_PAGES
-    if not (folder / "truth.jsonl").exists():
-        print(f"no truth.jsonl in {folder}", file=sys.stderr)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=DEV_PAGES)
+    parser.add_argument("--misses", action="store_true", help="print every wrong value")
+    parser.add_argument("--save-baseline", action="store_true", help="record these results")
+    args = parser.parse_args(argv)
+    if not (args.folder / "truth.jsonl").exists():
+        print(f"no truth.jsonl in {args.folder}", file=sys.stderr)
         return 2
-    print(accuracy_report(folder))
+    results = evaluate(args.folder)
+    print(accuracy_report(args.folder, results))
+    if BASELINE.exists():
+        diff = changes(results, json.loads(BASELINE.read_text(encoding="utf-8")))
+        print(f"\nagainst {BASELINE.name}: " + ("no change" if not diff else ""))
+        print("\n".join(diff))
+    if args.misses:
+        print("\nwrong values:")
+        print("\n".join(misses(results)))
+    if args.save_baseline:
+        data = {r.file: r.correct for r in results}
+        BASELINE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"\nbaseline saved to {BASELINE}")
     return 0
 
 
