@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from newsbot.config import Config, load_config
+from newsbot.config import Config, DatabaseConfig, load_config
 from newsbot.errors import ConfigError, NewsbotError, SeedError, StoreError
 from newsbot.models import ArticleIn, format_published
 from newsbot.telegram_text import html_to_plain
@@ -101,30 +101,19 @@ def _errors() -> Iterator[None]:
         sys.exit(1)
 
 
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:  # not a URL at all: the store says so itself
-        return url
-
-
 @contextmanager
 def _opening(url: str) -> Iterator[None]:
     """Name the database when it cannot be opened (its folder, its file, its server)."""
+    shown = DatabaseConfig(url).display_url
     try:
         yield
     except StoreError as exc:
-        raise StoreError(f"{_safe_url(url)}: {_one_line(str(exc))}") from None
+        raise StoreError(f"{shown}: {_one_line(str(exc))}") from None
     except SQLAlchemyError as exc:
-        raise StoreError(f"{_safe_url(url)}: {_database_problem(exc)}") from None
+        raise StoreError(f"{shown}: {_database_problem(exc)}") from None
     except OSError as exc:  # the folder of an SQLite file cannot be created
         where = f" {exc.filename}" if exc.filename else ""
-        raise StoreError(
-            f"{_safe_url(url)}: cannot create the folder{where}: {exc.strerror or exc}"
-        ) from None
+        raise StoreError(f"{shown}: cannot create the folder{where}: {exc.strerror}") from None
 
 
 def _open_store(config: Config) -> Any:

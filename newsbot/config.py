@@ -3,6 +3,11 @@
 Precedence, highest first: environment variables (``NEWSBOT_*``), the TOML file
 (``--config PATH``, else ``$NEWSBOT_CONFIG``, else ``./config.toml`` when present),
 then the defaults below. Nothing is read at import time.
+
+Relative paths written in the file (an SQLite ``database.url``, ``seeds.dir``,
+``bot.templates_dir``) are relative to the file's folder, so a config file names
+the same files whatever directory newsbot runs in. Paths from the environment and
+the defaults are relative to the working directory.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from newsbot.errors import ConfigError
 
@@ -37,6 +45,14 @@ class DatabaseConfig:
         default="sqlite:///data/newsbot.db",
         metadata={"help": "SQLAlchemy URL; SQLite file by default, or postgresql+psycopg://..."},
     )
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password hidden, fit for logs and messages."""
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return self.url
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +185,8 @@ def load_config(
         raw = file_data.get(name, {})
         if not isinstance(raw, dict):
             raise ConfigError(f"[{name}] must be a table")
+        if file_path is not None:
+            raw = _anchor_paths(name, raw, Path(os.path.abspath(file_path)).parent)
         sections[name] = _build_section(name, cls, raw, where=source)
     for var, (section, key) in ENV_OVERRIDES.items():
         if var in env:
@@ -177,6 +195,47 @@ def load_config(
     config = Config(**sections, source=source)
     _validate(config)
     return config
+
+
+# Keys of the file that name a path, relative to the file's folder when not absolute.
+_PATH_KEYS: Mapping[str, tuple[str, ...]] = {"seeds": ("dir",), "bot": ("templates_dir",)}
+
+
+def _anchor_paths(section: str, raw: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """``raw`` with its relative paths (and a relative SQLite file) made absolute."""
+    anchored = dict(raw)
+    for key in _PATH_KEYS.get(section, ()):
+        value = anchored.get(key)
+        if isinstance(value, str) and value:
+            anchored[key] = _anchor(value, folder)
+    if section == "database" and isinstance(anchored.get("url"), str):
+        anchored["url"] = _anchor_sqlite_url(anchored["url"], folder)
+    return anchored
+
+
+def _anchor(path: str, folder: Path) -> str:
+    expanded = Path(path).expanduser()
+    return str(expanded if expanded.is_absolute() else folder / expanded)
+
+
+def _anchor_sqlite_url(url: str, folder: Path) -> str:
+    """An SQLite URL naming a relative file, made absolute; any other URL as is."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # _validate reports it
+    database = parsed.database or ""
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
+        return url
+    anchored = _anchor(database, folder)
+    if anchored == database:
+        return url
+    return parsed.set(database=anchored).render_as_string(hide_password=False)
 
 
 def _build_section(name: str, cls: type[Any], raw: Mapping[str, Any], *, where: str) -> Any:

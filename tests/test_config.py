@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from newsbot.config import Config, load_config
+from newsbot.config import Config, DatabaseConfig, load_config
 from newsbot.errors import ConfigError
 from tests.conftest import REPO
 
@@ -21,7 +22,13 @@ def test_defaults_without_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_example_file_loads_and_equals_defaults() -> None:
     config = load_config(REPO / "config.example.toml", env={})
-    assert config == Config()
+    # Relative paths of a file are relative to its folder (issue 8, item 19).
+    defaults = Config()
+    assert config == replace(
+        defaults,
+        database=DatabaseConfig(url=f"sqlite:///{REPO / 'data' / 'newsbot.db'}"),
+        seeds=replace(defaults.seeds, dir=str(REPO / "seeds")),
+    )
 
 
 def test_example_documents_every_key() -> None:
@@ -55,7 +62,7 @@ def test_env_overrides_file(tmp_path: Path) -> None:
 def test_config_from_env_variable(tmp_path: Path) -> None:
     file = tmp_path / "c.toml"
     file.write_text('[seeds]\ndir = "elsewhere"\n')
-    assert load_config(env={"NEWSBOT_CONFIG": str(file)}).seeds.dir == "elsewhere"
+    assert load_config(env={"NEWSBOT_CONFIG": str(file)}).seeds.dir == str(tmp_path / "elsewhere")
 
 
 @pytest.mark.parametrize(

@@ -205,6 +205,7 @@ def run(config: Config, store: Store | None = None) -> None:
     services = build_services(config, store)
     try:
         seeds = Path(config.seeds.dir)
+        log.info("database %s; seed store %s", config.database.display_url, seeds.absolute())
         if seeds.is_dir():
             ingest(services.store, [seeds], max_bytes=int(config.seeds.max_file_mb * 1_000_000))
         else:
