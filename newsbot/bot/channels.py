@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler
 
 from newsbot.bot.context import NewsContext
-from newsbot.bot.permissions import check_channel
+from newsbot.bot.permissions import Need, check_channel, find_channel, user_may
 from newsbot.bot.subscribing import actor_of, create, remove, say, show, usage
 from newsbot.queries import UsageError
 from newsbot.subscriptions import parse_subscribe
@@ -88,16 +88,29 @@ async def list_channels(update: Update, context: NewsContext) -> None:
 async def remove_channel(
     update: Update, context: NewsContext, raw_name: str, wanted: str | None
 ) -> None:
+    """Any administrator of the channel may stop the bot posting there; the bot's own
+    rights do not matter. When Telegram will not say who administers the channel
+    (the bot is no administrator any more), a user may remove only what they created."""
     services = context.services
     user = update.effective_user
     assert user is not None
     name = _name(raw_name)
-    check = await check_channel(context.bot, name, user, services.config.bot.admins)
-    # Removing needs the user's rights only: a bot that lost its rights may still be removed.
-    if check.chat is None or check.problem in ("channel.not_found", "channel.user_not_admin"):
-        await say(update, context, check.problem or "channel.not_found", channel=name)
+    found = await find_channel(context.bot, name)
+    if found.chat is None or found.problem is not None:
+        await say(update, context, found.problem or "channel.not_found", channel=name)
         return
-    subs = await asyncio.to_thread(services.store.subscriptions.for_chat, check.chat.id)
+    problem = await user_may(
+        context.bot, found.chat.id, user, services.config.bot.admins, Need.MANAGE
+    )
+    subs = await asyncio.to_thread(services.store.subscriptions.for_chat, found.chat.id)
+    if problem == "channel.cannot_verify":
+        subs = [s for s in subs if s.created_by == user.id]
+        if not subs:
+            await say(update, context, problem, channel=name)
+            return
+    elif problem is not None:
+        await say(update, context, problem, channel=name)
+        return
     if wanted is not None:
         subs = [s for s in subs if str(s.id) == wanted.lstrip("#")]
         if not subs:
@@ -105,4 +118,7 @@ async def remove_channel(
             return
     for sub in subs:
         await remove(services, sub, actor_of(update))
-    await say(update, context, "subs.removed_all", n=len(subs))
+    if wanted is not None:
+        await say(update, context, "subs.removed", id=subs[0].id)
+    else:
+        await say(update, context, "channel.removed", n=len(subs), channel=name)

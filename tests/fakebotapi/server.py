@@ -1688,17 +1688,25 @@ class FakeBotApi:
         membership = chat.members.get(user_id, _Membership("left"))
         return membership.to_api(user, chat.type)
 
+    def _check_member_list(self, chat: _Chat) -> None:
+        """A channel shows its members only to its administrators (the bot included)."""
+        if chat.type == "channel" and chat.bot.status not in ("creator", "administrator"):
+            raise _bad("member list is inaccessible")
+
     def _get_chat_member(self, params: JSONDict) -> JSONDict:
         chat = self._resolve_chat(params.get("chat_id"))
         user_id = params.get("user_id")
         if not isinstance(user_id, int):
             raise _bad("user_id is empty" if user_id is None else "invalid user_id specified")
+        if user_id != self.bot_user.id:
+            self._check_member_list(chat)
         return self._member(chat, user_id)
 
     def _get_chat_administrators(self, params: JSONDict) -> list[JSONDict]:
         chat = self._resolve_chat(params.get("chat_id"))
         if chat.type == "private":
             raise _bad("there are no administrators in the private chat")
+        self._check_member_list(chat)
         admins = [
             self._member(chat, uid)
             for uid, m in chat.members.items()
