@@ -27,7 +27,7 @@ from datetime import datetime
 from newsbot import nlp
 from newsbot.errors import NoArticleError
 from newsbot.models import ArticleIn, Precision
-from newsbot.parsing import rules
+from newsbot.parsing import layout, rules
 from newsbot.parsing.rules import Line
 
 __all__ = ["parse_page"]
@@ -55,7 +55,7 @@ class _Run:
 
 def parse_page(text: str) -> ArticleIn:
     """Recover the article of one page; raise :class:`NoArticleError` when there is none."""
-    lines = rules.make_lines(text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = rules.make_lines(layout.repair(text.replace("\r\n", "\n").replace("\r", "\n")))
     run = _best_run(lines)
     if run is None:
         raise NoArticleError("no body paragraphs found")
@@ -369,6 +369,10 @@ def _author(
         if rules.is_prose(line) and line is not run.lines[-1]:
             continue
         name = rules.author_in(line)
+        if name:
+            return name
+    if date_index is not None:
+        name = rules.author_before_date(lines[date_index].key)
         if name:
             return name
     return _unlabelled_author(lines, title_lines, date_index)

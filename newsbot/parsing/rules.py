@@ -52,6 +52,8 @@ _PLACEHOLDER = re.compile(
     r"|^[*+\-_|\d\s.]{0,6}$",  # "+1", "9 70", "*", "_"
     re.IGNORECASE,
 )
+# An image or ad marker inside a line of text: a bracketed file-name-like token.
+_INLINE_PLACEHOLDER = re.compile(r"\[[A-Za-z0-9_\-.:/]{1,40}\]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NOT_WORDISH = re.compile(r"[^\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]+")
 _SENTENCE_PUNCT = re.compile(r"[，。！？；,!?;]")
@@ -123,6 +125,9 @@ def make_lines(text: str) -> list[Line]:
             continue
         clean = _SPACES.sub(" ", stripped).rstrip()
         key = _SPACES.sub(" ", keys[index]).strip()
+        if "[" in key and _PLACEHOLDER.match(key) is None:  # text with images glued in
+            clean = squash(_INLINE_PLACEHOLDER.sub(" ", clean)) or clean
+            key = squash(_INLINE_PLACEHOLDER.sub(" ", key)) or key
         bullet = False
         match = _BULLET.match(clean)
         if match:
@@ -690,6 +695,8 @@ def source_around_date(dateline: str, title: str, page: str) -> str | None:
     if not before:
         return None
     token = before[0]
+    if len(before) == 1 and looks_like_person(token):
+        return None  # an avatar's name glued to the date: the author (see author_before_date)
     if len(before) == 1:
         # Glued to a column name ("金融市场棱镜"): prefer the tail the page names elsewhere.
         for cut in range(1, len(token) - 1):
@@ -698,6 +705,30 @@ def source_around_date(dateline: str, title: str, page: str) -> str | None:
                 token = tail
                 break
     return token if _plausible_outlet(token) else None
+
+
+_OUTLET_END = re.compile(r"(?:网|报|社|台|刊|志|号|视|闻|端|站|部|局|厅|办|会|院|委|室|中心|频道|日报|新闻)$")
+_PERSON = re.compile(r"^[\u3400-\u9fff]{2,3}$")
+
+
+def looks_like_person(token: str) -> bool:
+    """A 2-3 character CJK token that is not an outlet (网, 报, 社, 频道 …) or a widget word."""
+    return (
+        bool(_PERSON.match(token))
+        and not _OUTLET_END.search(token)
+        and not _WIDGET_WORD.search(token)
+    )
+
+
+def author_before_date(dateline: str) -> str | None:
+    """A person's name printed alone right before the date (``[avatar] 谢若含2017-03-01``)."""
+    parsed = find_date(dateline)
+    if parsed is None:
+        return None
+    before = dateline[: parsed.start].split()
+    if len(before) == 1 and looks_like_person(before[0]):
+        return before[0]
+    return None
 
 
 def _plausible_outlet(token: str) -> bool:
