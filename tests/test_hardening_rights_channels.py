@@ -98,3 +98,17 @@ async def test_stranger_cannot_remove_after_the_bot_lost_its_rights(bot: Running
     by_root = await ask(api, ROOT, "/channel remove @morning")
     assert "Removed 1 subscription(s) of @morning" in by_root
     assert subs.for_chat(CHANNEL) == []
+
+
+async def test_adding_needs_the_right_to_post(bot: Running) -> None:
+    """Item 9: an administrator who may not post cannot make the bot post there."""
+    api, subs = bot.api, bot.store.subscriptions
+    refused = await ask(api, MODERATOR, "/channel add @morning #财经")
+    assert "lack the “Post messages” right" in refused
+    assert subs.for_chat(CHANNEL) == []
+    assert "not an administrator" in await ask(api, READER, "/channel add @morning")
+    assert "Subscribed" in await ask(api, EDITOR, "/channel add @morning #财经")
+    assert "Subscribed" in await ask(api, OWNER, "/channel add @morning #体育")  # creator
+    assert [s.created_by for s in subs.for_chat(CHANNEL)] == [EDITOR, OWNER]
+    # Any administrator may still stop the bot posting there.
+    assert "Removed 2" in await ask(api, MODERATOR, "/channel remove @morning")

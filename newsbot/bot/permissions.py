@@ -116,7 +116,7 @@ async def check_channel(
     found = await find_channel(bot, name)
     if found.problem is not None or found.chat is None:
         return found
-    problem = await user_may(bot, found.chat.id, user, global_admins, Need.MANAGE)
+    problem = await user_may(bot, found.chat.id, user, global_admins, Need.POST)
     if problem == "channel.cannot_verify":
         # Telegram hides the administrators from a bot that is not one: say what to fix.
         problem = "channel.bot_not_admin"
