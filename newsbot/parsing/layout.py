@@ -58,9 +58,9 @@ def _wrap_widths(lines: list[str], widths: list[int]) -> set[int]:
     ends: Counter[int] = Counter()
     for i in range(len(lines) - 1):
         nxt = lines[i + 1]
-        if widths[i] >= _MIN_WRAP and nxt.strip() and not _BULLET.match(nxt):
-            if not _BULLET.match(lines[i]):
-                ends[widths[i]] += 1
+        listed = _BULLET.match(nxt) or _BULLET.match(lines[i])
+        if widths[i] >= _MIN_WRAP and nxt.strip() and not listed:
+            ends[widths[i]] += 1
     found: set[int] = set()
     for width in ends:
         near = ends[width] + ends[width - 1]

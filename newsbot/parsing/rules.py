@@ -707,7 +707,9 @@ def source_around_date(dateline: str, title: str, page: str) -> str | None:
     return token if _plausible_outlet(token) else None
 
 
-_OUTLET_END = re.compile(r"(?:网|报|社|台|刊|志|号|视|闻|端|站|部|局|厅|办|会|院|委|室|中心|频道|日报|新闻)$")
+_OUTLET_END = re.compile(
+    r"(?:网|报|社|台|刊|志|号|视|闻|端|站|部|局|厅|办|会|院|委|室|中心|频道|日报|新闻)$"
+)
 _PERSON = re.compile(r"^[\u3400-\u9fff]{2,3}$")
 
 
