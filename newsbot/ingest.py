@@ -25,6 +25,7 @@ from newsbot.errors import (
     SeedError,
     UndecodableError,
 )
+from newsbot.limits import bound_article
 from newsbot.parsing import parse_page
 from newsbot.records import looks_like_json, parse_json_records
 from newsbot.store import SeedFile, SeedRecord, Store
@@ -116,16 +117,17 @@ def reason_of(exc: SeedError) -> str:
 
 
 def prepare_seed(key: str, data: bytes, raw_hash: str, max_bytes: int) -> SeedFile | Failure:
-    """Decode and parse one file's bytes; pure, so it may run in a worker process."""
+    """Decode and parse one file's bytes, every field within its limit
+    (:mod:`newsbot.limits`); pure, so it may run in a worker process."""
     try:
         text = decode_seed(data, max_bytes=max_bytes)
         if looks_like_json(text):
             records = tuple(
-                SeedRecord(f"{key}#{line}", article)
+                SeedRecord(f"{key}#{line}", bound_article(article))
                 for line, article in parse_json_records(text, name=key)
             )
         else:
-            records = (SeedRecord(key, parse_page(text)),)
+            records = (SeedRecord(key, bound_article(parse_page(text))),)
     except SeedError as exc:
         return Failure(key, reason_of(exc))
     return SeedFile(key, raw_hash, len(data), records)

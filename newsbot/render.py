@@ -5,12 +5,15 @@ render with autoescape and StrictUndefined, so every article string is escaped
 and a misspelt variable is an error, not an empty string. Where a template may be
 split across messages it emits ``{{ BREAK }}``; the renderer packs the pieces into
 as few messages as fit and never cuts inside a piece, so no tag is ever split and
-nothing is dropped. Reader-facing wording comes from ``messages.toml`` (Chinese
-and English), also editable.
+nothing is dropped (a single piece longer than a message, which bounded article
+fields rule out, is cut with ``…`` rather than refused). A split marker inside a
+value is removed, so article text can never split a message. Reader-facing
+wording comes from ``messages.toml`` (Chinese and English), also editable.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -24,13 +27,16 @@ from markupsafe import Markup, escape
 
 from newsbot.errors import ConfigError
 from newsbot.nlp import generate_summary
-from newsbot.telegram_text import MESSAGE_LIMIT, visible_len
+from newsbot.telegram_text import MESSAGE_LIMIT, cut_html, visible_len
 
 __all__ = ["BREAK", "LANGUAGES", "SHIPPED_TEMPLATES", "Renderer", "hashtag", "split_text"]
 
+log = logging.getLogger(__name__)
+
 SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("zh", "en")
-BREAK = "\x1e"  # record separator: never in article text (the parser drops control chars)
+BREAK = "\x1e"  # record separator: never in article text (ingest drops control chars)
+_BREAK_MARK = Markup(BREAK)  # the one value that may carry it into the output
 _HASHTAG_JUNK = re.compile(r"[^\w]+")
 
 
@@ -86,11 +92,12 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            finalize=_without_break,
         )
         self.env.filters["date"] = self.format_date
         self.env.filters["hashtag"] = hashtag
         self.env.filters["cut"] = _cut
-        self.env.globals["BREAK"] = BREAK
+        self.env.globals["BREAK"] = _BREAK_MARK
         self.messages = _load_messages(folders)
 
     # -------------------------------------------------------------- public API
@@ -105,7 +112,8 @@ class Renderer:
         return str(self._translator(lang)(key, **params))
 
     def pack(self, pieces: Sequence[str]) -> list[str]:
-        """Join pieces into as few messages as fit the limit, never cutting a piece."""
+        """Join pieces into as few messages as fit the limit; a piece is cut (with …)
+        only when it alone exceeds the limit."""
         messages: list[str] = []
         current = ""
         for piece in pieces:
@@ -116,10 +124,12 @@ class Renderer:
                 messages.append(current.strip())
                 candidate = piece
             if visible_len(candidate) > self.limit:
-                raise ValueError(
-                    f"a template piece is {visible_len(candidate)} units long; "
-                    "split long text before rendering (see split_text)"
+                # Fields are bounded at ingest, so only a template or data from before
+                # that gets here; a cut message beats no message at all.
+                log.warning(
+                    "a message piece of %d units was cut to %d", visible_len(candidate), self.limit
                 )
+                candidate = cut_html(candidate, self.limit)
             current = candidate
         if current.strip():
             messages.append(current.strip())
@@ -152,7 +162,19 @@ class Renderer:
 
 
 def _plain(value: Any) -> Any:
-    return value if isinstance(value, Markup | int | float) else escape(str(value))
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, Markup):
+        return Markup(value.replace(BREAK, ""))
+    return escape(str(value).replace(BREAK, ""))
+
+
+def _without_break(value: Any) -> Any:
+    """Every ``{{ … }}`` output except ``{{ BREAK }}`` itself loses split markers."""
+    if value is _BREAK_MARK or not isinstance(value, str) or BREAK not in value:
+        return value
+    cleaned = value.replace(BREAK, "")
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
 def _cut(text: str, limit: int = 150) -> str:
