@@ -14,7 +14,7 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from newsbot.bot import admin, channels, reading, subscribing
+from newsbot.bot import admin, channels, gate, reading, subscribing
 from newsbot.bot.context import BotData, NewsContext, Services, language_of
 from newsbot.config import Config
 from newsbot.delivery import Deliverer, DeliveryLimits
@@ -73,6 +73,7 @@ def build_application(services: Services) -> NewsApplication:
         builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
     app: NewsApplication = builder.build()
     app.bot_data.services = services
+    gate.register(app)
     app.add_handler(TypeHandler(Update, _log_update), group=-1)
     reading.register(app)
     subscribing.register(app)

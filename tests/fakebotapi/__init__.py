@@ -3,6 +3,7 @@
 from .html import Entity, HtmlParseError, ParsedText, parse_html, strip_text, utf16_len
 from .server import (
     DEFAULT_TOKEN,
+    GROUP_ANONYMOUS_BOT,
     MAX_MESSAGE_LENGTH,
     BotKwargs,
     CallbackAnswer,
@@ -21,6 +22,7 @@ from .server import (
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "GROUP_ANONYMOUS_BOT",
     "MAX_MESSAGE_LENGTH",
     "BotKwargs",
     "CallbackAnswer",

@@ -48,6 +48,7 @@ from .html import Entity, HtmlParseError, ParsedText, parse_html, strip_text, ut
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "GROUP_ANONYMOUS_BOT",
     "MAX_MESSAGE_LENGTH",
     "BotKwargs",
     "CallbackAnswer",
@@ -169,6 +170,7 @@ _DEFAULT_DESCRIPTIONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
 }
+# Telegram's stand-in sender of anonymous group administrators' messages.
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -232,6 +234,10 @@ class FakeUser:
         if self.language_code is not None and not self.is_bot:
             data["language_code"] = self.language_code
         return data
+
+
+GROUP_ANONYMOUS_BOT = FakeUser(1087968824, "Group", username="GroupAnonymousBot", is_bot=True)
+"""The sender Telegram shows for a message an administrator posted as the group."""
 
 
 @dataclass(frozen=True)
@@ -421,6 +427,7 @@ class _Message:
     reply_to: int | None = None
     deleted: bool = False
     edit_date: int | None = None
+    as_chat: bool = False  # posted on behalf of the chat (channel post, anonymous admin)
 
     def snapshot(self) -> SentMessage:
         current = self.versions[-1]
@@ -500,6 +507,8 @@ class FakeBotApi:
     ``flood_limits``: enforce Telegram's flood limits (off by default).
     ``clock``: wall clock for message dates and flood windows; inject a fake one to
     test flood limits without sleeping.
+    ``port``: 0 (default) binds a free port; a fixed one lets a test start the server
+    after the bot, to play a Bot API that is unreachable at first.
     """
 
     def __init__(
@@ -512,6 +521,7 @@ class FakeBotApi:
         strict_html_entities: bool = True,
         clock: Callable[[], float] = time.time,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         bot_id = token.split(":", 1)[0]
         if not bot_id.isdigit():
@@ -522,6 +532,7 @@ class FakeBotApi:
         self.strict_html_entities = strict_html_entities
         self._clock = clock
         self._host = host
+        self._port = port  # 0: a free port; a fixed one lets a test start the API late
 
         self._cond = threading.Condition(threading.RLock())
         self._async_waiters: list[_AsyncWaiter] = []
@@ -574,11 +585,11 @@ class FakeBotApi:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> FakeBotApi:
-        """Bind a free port on ``host`` and serve in a background thread."""
+        """Bind ``port`` (default: a free one) on ``host`` and serve in a background thread."""
         if self._httpd is not None:
             raise RuntimeError("FakeBotApi is already running")
         self._stopping = False
-        self._httpd = _HTTPServer((self._host, 0), self)
+        self._httpd = _HTTPServer((self._host, self._port), self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.02},
@@ -812,8 +823,12 @@ class FakeBotApi:
         *,
         language_code: str | None = None,
         reply_to_message_id: int | None = None,
+        as_chat: bool = False,
     ) -> Pushed:
         """A user writes ``text`` in a chat; queues a ``message`` update.
+
+        ``as_chat``: an administrator of a group writes anonymously, as the group
+        (``sender_chat`` is the group, ``from`` is ``GroupAnonymousBot``).
 
         In a private chat ``user_id`` may be None (= the chat id); an unknown positive
         ``chat_id`` becomes a private chat (the user started the bot), and a message
@@ -849,32 +864,53 @@ class FakeBotApi:
                     language_code=language_code,
                 )
             if chat.type == "private":
+                if as_chat:
+                    raise ValueError("only group administrators write as the chat")
                 chat.blocked = False
+            elif as_chat:
+                status = chat.members.get(user_id, _Membership("left")).status
+                if status not in ("creator", "administrator"):
+                    raise ValueError(f"user {user_id} is no administrator of {chat_id}")
             elif chat.members.get(user_id, _Membership("left")).status in ("left", "kicked"):
                 chat.members[user_id] = _Membership("member")
 
-            entities: tuple[Entity, ...] = ()
-            command = _BOT_COMMAND_RE.match(text)
-            if command:
-                entities = (Entity("bot_command", 0, utf16_len(command.group())),)
-            date = int(self._clock())
-            message = _Message(
-                chat_id=chat.id,
-                message_id=self._next_message_id(chat),
-                date=date,
-                from_bot=False,
-                sender=user,
-                versions=[MessageVersion(text, text, entities, None, date, None)],
-                params={},
-                reply_to=reply_to_message_id,
-            )
             if reply_to_message_id is not None and (chat.id, reply_to_message_id) not in (
                 self._messages
             ):
                 raise LookupError(f"no message {reply_to_message_id} in chat {chat_id}")
-            self._messages[(chat.id, message.message_id)] = message
+            message = self._user_message(
+                chat, user, text, reply_to=reply_to_message_id, as_chat=as_chat
+            )
             update_id = self._queue_update({"message": self._message_payload(chat, message)})
             return Pushed(update_id, message_id=message.message_id)
+
+    def push_channel_post(self, chat_id: int, text: str) -> Pushed:
+        """An administrator posts ``text`` in a channel; queues a ``channel_post`` update
+        (the bot receives it only as an administrator of the channel)."""
+        with self._cond:
+            chat = self._control_chat(chat_id)
+            if chat.type != "channel":
+                raise ValueError(f"chat {chat_id} is a {chat.type}, not a channel")
+            message = self._user_message(chat, None, text, as_chat=True)
+            update_id = self._queue_update({"channel_post": self._message_payload(chat, message)})
+            return Pushed(update_id, message_id=message.message_id)
+
+    def edit_message(self, chat_id: int, message_id: int, text: str) -> Pushed:
+        """A user edits their message (or an administrator a channel post); queues an
+        ``edited_message`` (``edited_channel_post``) update with the new text."""
+        with self._cond:
+            chat = self._control_chat(chat_id)
+            message = self._messages.get((chat_id, message_id))
+            if message is None or message.deleted or message.from_bot:
+                raise LookupError(f"no user message {message_id} in chat {chat_id}")
+            date = int(self._clock())
+            message.versions.append(
+                MessageVersion(text, text, _command_entities(text), None, date, None)
+            )
+            message.edit_date = date
+            kind = "edited_channel_post" if chat.type == "channel" else "edited_message"
+            update_id = self._queue_update({kind: self._message_payload(chat, message)})
+            return Pushed(update_id, message_id=message_id)
 
     def press_button(
         self,
@@ -1208,6 +1244,31 @@ class FakeBotApi:
         user = self._users.get(user_id)
         return user if user is not None else self.add_user(user_id)
 
+    def _user_message(
+        self,
+        chat: _Chat,
+        sender: FakeUser | None,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        as_chat: bool = False,
+    ) -> _Message:
+        """Store a message written by a user (not the bot); a leading command gets an entity."""
+        date = int(self._clock())
+        message = _Message(
+            chat_id=chat.id,
+            message_id=self._next_message_id(chat),
+            date=date,
+            from_bot=False,
+            sender=sender,
+            versions=[MessageVersion(text, text, _command_entities(text), None, date, None)],
+            params={},
+            reply_to=reply_to,
+            as_chat=as_chat,
+        )
+        self._messages[(chat.id, message.message_id)] = message
+        return message
+
     def _next_message_id(self, chat: _Chat) -> int:
         message_id = chat.next_message_id
         chat.next_message_id += 1
@@ -1230,8 +1291,11 @@ class FakeBotApi:
     def _message_payload(self, chat: _Chat, message: _Message, nested: bool = False) -> JSONDict:
         current = message.versions[-1]
         data: JSONDict = {"message_id": message.message_id, "date": message.date}
-        if message.from_bot and chat.type == "channel":
+        if (message.from_bot or message.as_chat) and chat.type == "channel":
             data["sender_chat"] = chat.to_api()
+        elif message.as_chat:
+            data["sender_chat"] = chat.to_api()
+            data["from"] = GROUP_ANONYMOUS_BOT.to_api()
         elif message.from_bot:
             data["from"] = self.bot_user.to_api()
         elif message.sender is not None:
@@ -1857,6 +1921,13 @@ def _normalise(raw: Mapping[str, Any]) -> JSONDict:
                     raise _bad(f"can't parse {name} JSON object") from None
         params[name] = value
     return params
+
+
+def _command_entities(text: str) -> tuple[Entity, ...]:
+    command = _BOT_COMMAND_RE.match(text)
+    if command is None:
+        return ()
+    return (Entity("bot_command", 0, utf16_len(command.group())),)
 
 
 def _bool_probe(condition: Callable[[], bool]) -> _Probe[bool]:

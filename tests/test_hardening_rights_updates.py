@@ -1,0 +1,75 @@
+"""Issue 8, which updates are commands: not edits, not channel posts, not commands for
+other bots; anonymous group administrators are administrators."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from newsbot.store import Store
+from tests.bot_harness import Running, bot_config, running_bot
+from tests.factories import fill, make_article
+from tests.fakebotapi import FakeBotApi
+
+ALICE = 2201
+ADMIN = 2202
+MEMBER = 2203
+GROUP = -3201
+SUPERGROUP = -1003202
+CHANNEL = -1005201
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as server:
+        server.add_private_chat(ALICE, "爱丽丝", language_code="zh-hans")
+        server.add_group(GROUP, "读书会", members={ADMIN: "administrator", MEMBER: "member"})
+        server.add_supergroup(SUPERGROUP, "大群", members={ADMIN: "creator", MEMBER: "member"})
+        server.add_channel(CHANNEL, "频道", username="chan", members={ALICE: "creator"})
+        yield server
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'updates.db'}"
+    store = Store.open(url)
+    fill(store, [make_article(1, tags=("财经",)), make_article(2, tags=("体育",))])
+    store.close()
+    return url
+
+
+@pytest.fixture
+async def bot(api: FakeBotApi, tmp_path: Path, db_file: str) -> AsyncIterator[Running]:
+    async with running_bot(api, bot_config(api, tmp_path, db_file)) as running:
+        yield running
+
+
+async def ask(api: FakeBotApi, chat: int, text: str, user: int | None = None) -> str:
+    before = len(api.sent(chat))
+    api.push_message(chat, user, text)
+    await api.wait_for(before + 1, chat_id=chat)
+    await api.wait_confirmed()
+    return "\n".join(m.plain for m in api.sent(chat)[before:])
+
+
+async def test_an_edited_command_is_not_run_again(bot: Running) -> None:
+    """Item 11: fixing a typo in a command sent earlier does nothing."""
+    api, subs = bot.api, bot.store.subscriptions
+    first = api.push_message(ALICE, None, "/subscribe #财经")
+    await api.wait_for(1, chat_id=ALICE)
+    api.edit_message(ALICE, first.message_id, "/subscribe #体育")
+    digest = api.push_message(ALICE, None, "/digest")
+    await api.wait_for(2, chat_id=ALICE)
+    api.edit_message(ALICE, digest.message_id, "/digest 1")
+    group = api.push_message(GROUP, ADMIN, "/subscribe #财经")
+    await api.wait_for(1, chat_id=GROUP)
+    api.edit_message(GROUP, group.message_id, "/subscribe #体育")
+    # Updates are handled in order: once this is answered, the edits were seen.
+    listed = await ask(api, ALICE, "/subscriptions")
+    assert "#体育" not in listed
+    assert len(api.sent(ALICE)) == 3
+    assert len(api.sent(GROUP)) == 1
+    assert [s.spec.filters.tags for s in subs.for_chat(ALICE)] == [("财经",)]
+    assert [s.spec.filters.tags for s in subs.for_chat(GROUP)] == [("财经",)]
