@@ -33,7 +33,12 @@ from newsbot.parsing.rules import Line
 __all__ = ["parse_page"]
 
 _MAX_GAP = 3  # non-prose text lines tolerated inside a body run
+_ITEM_CHARS = 8  # a non-prose line this long inside a run may be an item of a list article
+_ITEM_GAP = 0.25  # ...and counts as this much of a gap
 _MIN_BODY_CHARS = 20
+_SHORT_LINE = 24  # a prose line this short may be a headline in a list
+_HEADER_BONUS = 2  # a run right under a dateline is the article far more often than not
+_DATED_REACH = 8  # text lines above a run searched for its dateline
 _HEADER_REACH = 40  # lines above the body searched for the dateline
 _TITLE_REACH = 10  # non-blank lines above the dateline searched for the title
 _FOOTER_REACH = 30  # non-blank lines after the body searched for labels
@@ -56,10 +61,10 @@ class _Run:
 def parse_page(text: str) -> ArticleIn:
     """Recover the article of one page; raise :class:`NoArticleError` when there is none."""
     lines = rules.make_lines(layout.repair(text.replace("\r\n", "\n").replace("\r", "\n")))
-    run = _best_run(lines)
-    if run is None:
+    found = _best_run(lines)
+    if found is None:
         raise NoArticleError("no body paragraphs found")
-    run, date_index = _split_header(run)
+    run, date_index = found
     if date_index is None:
         date_index = _dateline(lines, run.start)
     title_lines = _title(lines, date_index if date_index is not None else run.start)
@@ -115,19 +120,38 @@ def parse_page(text: str) -> ArticleIn:
 # --------------------------------------------------------------------------
 
 
-def _best_run(lines: Sequence[Line]) -> _Run | None:
-    best: _Run | None = None
+def _best_run(lines: Sequence[Line]) -> tuple[_Run, int | None] | None:
+    """The run of prose most likely to be the article, and the dateline it swallowed."""
+    best: tuple[_Run, int | None] | None = None
     i = 0
     while i < len(lines):
         line = lines[i]
         if not _starts_run(line):
             i += 1
             continue
-        run = _grow_run(lines, i)
-        if best is None or run.score > best.score:
-            best = run
-        i = run.end + 1
+        grown = _grow_run(lines, i)
+        run, date_index = _split_header(grown)
+        if date_index is not None or _dated_above(lines, run.start):
+            # the article's own header: its dateline just above
+            run = _Run(run.lines, run.score * _HEADER_BONUS)
+        if best is None or run.score > best[0].score:
+            best = (run, date_index)
+        i = grown.end + 1
     return best
+
+
+def _dated_above(lines: Sequence[Line], start: int) -> bool:
+    """Is there a dateline among the few text lines above line ``start``?"""
+    seen = 0
+    for line in reversed(lines[:start]):
+        if line.blank or line.chrome:
+            continue
+        if rules.is_dateline(line):
+            return True
+        seen += 1
+        if seen >= _DATED_REACH:
+            return False
+    return False
 
 
 def _starts_run(line: Line) -> bool:
@@ -142,9 +166,11 @@ def _starts_run(line: Line) -> bool:
 
 def _grow_run(lines: Sequence[Line], start: int) -> _Run:
     kept: list[Line] = [lines[start]]
-    seen = {lines[start].compact}
+    first = lines[start].compact
+    headline = rules.is_title_like(lines[start])  # repeated as image alts, not a new copy
+    seen = {first}
     pending: list[Line] = []
-    gap = 0
+    gap = 0.0
     for line in lines[start + 1 :]:
         if line.blank or line.chrome or rules.is_caption(line):
             continue
@@ -153,20 +179,47 @@ def _grow_run(lines: Sequence[Line], start: int) -> _Run:
         if rules.skip_label(line):
             continue
         if rules.is_prose(line) and not line.bullet:
-            if line.compact in seen:  # the article starts over: a second copy
+            if line.compact == first and not headline:  # the article starts over: a copy
                 break
+            if line.compact in seen:  # a caption or image alt printed again
+                continue
             seen.add(line.compact)
             kept.extend(pending)
             kept.append(line)
             pending.clear()
-            gap = 0
+            gap = 0.0
             continue
-        gap += 1
+        gap += _gap_cost(line)
         if gap > _MAX_GAP:
             break
         pending.append(line)
-    score = sum(len(ln.key) for ln in kept if rules.is_prose(ln))
-    return _Run(tuple(kept), score)
+    return _Run(tuple(kept), _score(kept))
+
+
+def _score(kept: Sequence[Line]) -> int:
+    """How much running text a run holds: long paragraphs count, short lines barely.
+
+    Lists of headlines (related news, sidebars) are many short prose-like lines; an
+    article is fewer, longer paragraphs. Only the part of a line past
+    ``_SHORT_LINE`` characters counts in full.
+    """
+    return sum(
+        max(len(ln.key) - _SHORT_LINE, 0) + min(len(ln.key), _SHORT_LINE) // 4
+        for ln in kept
+        if rules.is_prose(ln)
+    )
+
+
+def _gap_cost(line: Line) -> float:
+    """How much a non-prose line inside a run counts towards ending it.
+
+    Menus and widgets are short link words; the items of a list article (a name, a
+    price line, a phone number: ``成人票原价：30元``) are longer text. The latter may
+    run on between the article's sentences.
+    """
+    if line.bullet or len(line.key) < _ITEM_CHARS or not rules.has_cjk(line.key):
+        return 1.0
+    return _ITEM_GAP
 
 
 def _split_header(run: _Run) -> tuple[_Run, int | None]:
@@ -183,7 +236,7 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
             if first is None:
                 return run, None
             kept = rest[first:]
-            return _Run(kept, sum(len(ln.key) for ln in kept)), line.pos
+            return _Run(kept, _score(kept)), line.pos
     return run, None
 
 

@@ -187,8 +187,24 @@ def is_prose(line: Line) -> bool:
     return line.prose
 
 
+# A teaser cut short by a list page: "...", a lone "…", or either before a link label.
+_TRUNCATED = re.compile(
+    r"(?:\.{3,}|(?<!…)…)\s*(?:[【\[][^】\]]{1,6}[】\]]|>>|»|更多|详细|全文)?$"
+    r"|[【\[](?:详细|全文|更多|阅读全文)[】\]]$"
+)
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+def is_teaser(key: str) -> bool:
+    """A teaser paragraph of a news list, truncated by the page (``……将于...``)."""
+    return _TRUNCATED.search(key) is not None
+
+
 def _prose_key(key: str) -> bool:
-    if len(key) < 5:
+    if len(key) < 5 or is_teaser(key):
         return False
     has_punct = _SENTENCE_PUNCT.search(key) is not None
     ends = _ENDS_SENTENCE.search(key) is not None
