@@ -73,3 +73,23 @@ async def test_an_edited_command_is_not_run_again(bot: Running) -> None:
     assert len(api.sent(GROUP)) == 1
     assert [s.spec.filters.tags for s in subs.for_chat(ALICE)] == [("财经",)]
     assert [s.spec.filters.tags for s in subs.for_chat(GROUP)] == [("财经",)]
+
+
+async def test_channel_posts_and_other_bots_commands_get_no_answer(bot: Running) -> None:
+    """Item 12: no public "no such command" in a channel; commands for other bots ignored."""
+    api, subs = bot.api, bot.store.subscriptions
+    api.push_channel_post(CHANNEL, "/help")
+    post = api.push_channel_post(CHANNEL, "/subscribe #财经")
+    api.edit_message(CHANNEL, post.message_id, "/subscribe #体育")
+    for chat in (GROUP, SUPERGROUP):
+        api.push_message(chat, MEMBER, "/help@other_bot")
+        api.push_message(chat, MEMBER, "/frobnicate@other_bot")
+        api.push_message(chat, ADMIN, "/subscribe@other_bot #财经")
+    # Addressed to this bot (any case), a command is answered as usual.
+    mine = await ask(api, SUPERGROUP, "/subscriptions@NewsBot_Test_Bot", MEMBER)
+    assert "还没有订阅" in mine or "no subscriptions" in mine.lower()
+    assert "还没有订阅" in await ask(api, ALICE, "/subscriptions")
+    assert api.sent(CHANNEL) == []
+    assert api.sent(GROUP) == []
+    assert len(api.sent(SUPERGROUP)) == 1
+    assert subs.all() == []
