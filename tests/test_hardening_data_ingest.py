@@ -38,9 +38,7 @@ def test_resaved_page_with_new_metadata_updates_in_place(tmp_path: Path, store: 
     assert store.search(["营商环境"]).articles[0].id == before.id
 
 
-def test_same_article_twice_in_one_batch_with_other_metadata(
-    tmp_path: Path, store: Store
-) -> None:
+def test_same_article_twice_in_one_batch_with_other_metadata(tmp_path: Path, store: Store) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     text = make_page_text(5)

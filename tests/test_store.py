@@ -162,14 +162,20 @@ def test_published_none_sorts_by_ingest_time(store: Store) -> None:
 
 
 def test_upgrade_from_first_revision_keeps_data(db_url: str) -> None:
-    from newsbot.store.engine import create_store_engine, migrate
+    from alembic import command
 
-    engine = create_store_engine(db_url)
-    migrate(engine, "0001")
-    old = Store(engine)
+    from newsbot.store.engine import _alembic_config
+
+    # Today's code writes today's schema; the data is then taken back to 0001.
+    old = Store.open(db_url)
     save(old, ("kept.txt", make_article(5)))
     (before,) = old.latest(1).articles
-    engine.dispose()
+    with old.engine.begin() as conn:
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    assert schema_revision(old.engine)[0] == "0001"
+    old.close()
     upgraded = Store.open(db_url)  # every later migration runs on start
     current, head = schema_revision(upgraded.engine)
     assert current == head != "0001"

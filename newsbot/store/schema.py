@@ -30,6 +30,7 @@ __all__ = [
     "chat_events",
     "delivered",
     "digests",
+    "ingest_sequence",
     "metadata",
     "outbox",
     "seed_files",
@@ -86,7 +87,15 @@ articles = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("body", Text, nullable=False),  # paragraphs joined by a blank line
     Column("search_text", Text, nullable=False),  # normalised title, summary and body
+    Column("ingest_seq", BigInteger, nullable=False),  # the ingest that added it (0004)
     Index("ix_articles_sort_at", "sort_at", "pk"),
+)
+
+ingest_sequence = Table(
+    "ingest_sequence",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=False),  # one row, pk 1
+    Column("seq", BigInteger, nullable=False),  # the last ingest committed (or running)
 )
 
 tags = Table(
@@ -146,7 +155,8 @@ subscriptions = Table(
     Column("language", String(8), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("inactive_reason", Text),
-    Column("cursor_at", UTCDateTime),  # articles ingested up to here were considered
+    Column("cursor_at", UTCDateTime),  # when the last digest considered articles
+    Column("cursor_seq", BigInteger),  # ... those of ingests up to this number (0004)
     Column("created_by", BigInteger),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

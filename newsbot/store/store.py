@@ -20,7 +20,14 @@ from newsbot.models import Article, ArticleIn, TagCount
 from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.grams import MAX_QUERY_CHARS, normalize, plan_query
 from newsbot.store.outbox import OutboxStore
-from newsbot.store.schema import article_tags, articles, seed_files, seed_origins, tags
+from newsbot.store.schema import (
+    article_tags,
+    articles,
+    ingest_sequence,
+    seed_files,
+    seed_origins,
+    tags,
+)
 from newsbot.store.search import count_candidates, delete_grams, grams_match, write_grams
 from newsbot.store.subscriptions import SubscriptionStore
 
@@ -133,15 +140,29 @@ class Store:
     def save_seed_files(
         self, files: Sequence[SeedFile], now: datetime | None = None
     ) -> list[list[Outcome]]:
-        """Store parsed seed files in one transaction; the outcome of each record, per file."""
+        """Store parsed seed files in one transaction; the outcome of each record, per file.
+
+        Safe to run from several processes at once: the transaction starts by taking
+        the next ingest number, a row lock held until it commits, so ingests queue
+        behind each other and each sees what the one before it stored. The number
+        stamps the articles it adds: the commit order digests follow.
+        """
+        if not files:
+            return []
         now = now or datetime.now(UTC)
         results: list[list[Outcome]] = []
         touched_tags: set[int] = set()
         with self.engine.begin() as conn:
+            seq = conn.execute(
+                update(ingest_sequence)
+                .where(ingest_sequence.c.pk == 1)
+                .values(seq=ingest_sequence.c.seq + 1)
+                .returning(ingest_sequence.c.seq)
+            ).scalar_one()
             tag_pks: dict[str, int] = {}
             for seed in files:
                 outcomes = [
-                    self._save_record(conn, record, now, tag_pks, touched_tags)
+                    self._save_record(conn, record, now, seq, tag_pks, touched_tags)
                     for record in seed.records
                 ]
                 self._upsert_seed_file(conn, seed, now)
@@ -168,6 +189,7 @@ class Store:
         conn: Connection,
         record: SeedRecord,
         now: datetime,
+        seq: int,
         tag_pks: dict[str, int],
         touched_tags: set[int],
     ) -> Outcome:
@@ -222,7 +244,7 @@ class Store:
                 touched_tags,
             )
             return "updated"
-        pk = self._insert_article(conn, art, fp, content, now)
+        pk = self._insert_article(conn, art, fp, content, now, seq)
         self._link_origin(conn, record.origin, pk, None)
         self._write_tags(conn, pk, art, _sort_at(art, now), tag_pks, touched_tags)
         write_grams(conn, pk, _search_text(art), normalize(art.title))
@@ -269,7 +291,7 @@ class Store:
         }
 
     def _insert_article(
-        self, conn: Connection, art: ArticleIn, fp: str, content: str, now: datetime
+        self, conn: Connection, art: ArticleIn, fp: str, content: str, now: datetime, seq: int
     ) -> int:
         length = 8
         while True:
@@ -279,7 +301,9 @@ class Store:
                 break
             length += 2
         values = self._columns(art, fp, content, _sort_at(art, now), now)
-        result = conn.execute(insert(articles).values(id=short, ingested_at=now, **values))
+        result = conn.execute(
+            insert(articles).values(id=short, ingested_at=now, ingest_seq=seq, **values)
+        )
         pk = result.inserted_primary_key
         assert pk is not None
         return int(pk[0])

@@ -19,6 +19,7 @@ from newsbot.store.schema import (
     audit_log,
     delivered,
     digests,
+    ingest_sequence,
     subscriptions,
     tags,
 )
@@ -258,17 +259,25 @@ class SubscriptionStore:
     def candidates(self, subscription: Subscription) -> list[Article]:
         """What the next digest would hold: undelivered matches, newest first, up to its size."""
         with self.engine.connect() as conn:
-            return self._to_articles(conn, self._candidate_rows(subscription, conn))
+            cursor = conn.execute(
+                select(subscriptions.c.cursor_seq).where(subscriptions.c.pk == subscription.id)
+            ).scalar()
+            upto = _ingested_upto(conn)
+            return self._to_articles(conn, self._candidate_rows(subscription, conn, cursor, upto))
 
-    def _candidate_rows(self, subscription: Subscription, conn: Connection) -> list[Row[Any]]:
+    def _candidate_rows(
+        self, subscription: Subscription, conn: Connection, cursor: int | None, upto: int
+    ) -> list[Row[Any]]:
+        """Matches from the ingests after ``cursor`` (all, if None) up to ``upto``."""
         spec = subscription.spec
         conditions: list[Any] = [
             articles.c.pk.not_in(
                 select(delivered.c.article_pk).where(delivered.c.subscription_pk == subscription.id)
-            )
+            ),
+            articles.c.ingest_seq <= upto,
         ]
-        if subscription.cursor_at is not None:
-            conditions.append(articles.c.ingested_at > subscription.cursor_at)
+        if cursor is not None:
+            conditions.append(articles.c.ingest_seq > cursor)
         if spec.filters.tags:
             names = [normalize(t).strip() for t in spec.filters.tags]
             conditions.append(
@@ -320,7 +329,10 @@ class SubscriptionStore:
                 if current is None or not current.active:
                     return None
                 subscription = _to_subscription(current)
-                rows = self._candidate_rows(subscription, conn)
+                # Read before the candidates: an ingest committing meanwhile has a
+                # higher number, so the next digest offers it.
+                upto = _ingested_upto(conn)
+                rows = self._candidate_rows(subscription, conn, current.cursor_seq, upto)
                 chosen = self._to_articles(conn, rows)
                 texts = render(chosen) if chosen else render([])
                 inserted = conn.execute(
@@ -353,7 +365,7 @@ class SubscriptionStore:
                 conn.execute(
                     update(subscriptions)
                     .where(subscriptions.c.pk == subscription.id)
-                    .values(cursor_at=now)
+                    .values(cursor_at=now, cursor_seq=upto)
                 )
         except IntegrityError:
             return None  # another process recorded this slot first
@@ -379,3 +391,11 @@ class SubscriptionStore:
         except IntegrityError:
             return False
         return True
+
+
+def _ingested_upto(conn: Connection) -> int:
+    """The number of the last committed ingest: every article numbered up to it is visible
+    (ingests hold the sequence row until they commit, so they commit in number order)."""
+    return int(
+        conn.execute(select(ingest_sequence.c.seq).where(ingest_sequence.c.pk == 1)).scalar_one()
+    )
