@@ -93,3 +93,23 @@ async def test_channel_posts_and_other_bots_commands_get_no_answer(bot: Running)
     assert api.sent(GROUP) == []
     assert len(api.sent(SUPERGROUP)) == 1
     assert subs.all() == []
+
+
+async def test_anonymous_group_admins_are_admins_of_that_group(bot: Running) -> None:
+    """Item 10: a message sent as the group comes from one of its administrators."""
+    api, subs = bot.api, bot.store.subscriptions
+    for chat in (GROUP, SUPERGROUP):
+        before = len(api.sent(chat))
+        api.push_message(chat, ADMIN, "/subscribe #财经", as_chat=True)
+        (reply,) = (await api.wait_for(before + 1, chat_id=chat))[before:]
+        assert "已订阅" in reply.plain
+    (sub,) = subs.for_chat(GROUP)
+    before = len(api.sent(GROUP))
+    api.push_message(GROUP, ADMIN, f"/set {sub.id} max=3", as_chat=True)
+    (changed,) = (await api.wait_for(before + 1, chat_id=GROUP))[before:]
+    assert "每次最多 3 条" in changed.plain
+    assert "only the group's administrators" in await ask(
+        api, GROUP, f"/unsubscribe {sub.id}", MEMBER
+    )
+    (entry, *_) = subs.audit(GROUP)
+    assert entry.action == "set" and "读书会" in entry.actor

@@ -12,6 +12,7 @@ from telegram.error import BadRequest, Forbidden
 __all__ = [
     "ChannelCheck",
     "Need",
+    "as_the_chat",
     "bot_may_post",
     "check_channel",
     "find_channel",
@@ -39,11 +40,27 @@ async def is_chat_admin(bot: Bot, chat_id: int | str, user_id: int) -> bool:
     return member.status in ADMIN_STATUSES
 
 
+def as_the_chat(update: Update) -> bool:
+    """True for a message an administrator sent anonymously, as the group itself:
+    Telegram lets only a group's administrators do that."""
+    message, chat = update.effective_message, update.effective_chat
+    return (
+        message is not None
+        and chat is not None
+        and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+        and message.sender_chat is not None
+        and message.sender_chat.id == chat.id
+    )
+
+
 async def may_manage_chat(update: Update, bot: Bot, global_admins: tuple[int, ...]) -> bool:
-    """A private chat's user, a group's administrators, or a global admin."""
+    """A private chat's user, a group's administrators (also when anonymous), or a
+    global admin."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return False
+    if as_the_chat(update):
+        return True
     if user.id in global_admins or chat.type == ChatType.PRIVATE:
         return True
     if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):

@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from newsbot.bot.context import NewsContext, Services, language_of
-from newsbot.bot.permissions import may_manage_chat
+from newsbot.bot.permissions import as_the_chat, may_manage_chat
 from newsbot.bot.replies import send_chunks
 from newsbot.digests import subscriptions_view
 from newsbot.models import Subscription, SubscriptionSpec
@@ -32,7 +32,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 def actor_of(update: Update) -> Actor:
-    user = update.effective_user
+    """Who sent the command; an anonymous administrator is recorded as the group."""
+    user, chat = update.effective_user, update.effective_chat
+    if chat is not None and as_the_chat(update):
+        return Actor(chat.id, f"{chat.title or chat.id} (anonymous admin)")
     if user is None:
         return Actor(None, "unknown")
     return Actor(user.id, f"@{user.username}" if user.username else user.full_name)
