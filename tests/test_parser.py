@@ -272,7 +272,7 @@ def test_editor_labels(text: str, editor: str) -> None:
         ("《棱镜》作者 周纯", "周纯"),
         ("发表于2014-08-24 21:30| 来源CSDN| 0 条评论| 作者魏星", "魏星"),
         ("（记者 林一舟 通讯员 赵可）", "林一舟"),
-        ("作者：李四、王五", "李四 王五"),
+        ("作者：李四、王五", "李四、王五"),
     ],
 )
 def test_author_lines(text: str, author: str) -> None:

@@ -92,7 +92,7 @@ def parse_page(text: str) -> ArticleIn:
     breadcrumb = _breadcrumb(lines, title_lines[0].pos)
     summary = next((s for s in map(rules.summary_in, header) if s), None)
     author = _author(header, footer, run, title_lines, date_index, lines) or author
-    editor = _first(rules.editor_in, [*footer, *header])
+    editor = _editor([*footer, *header])
     source = _first(rules.source_in, [*header, *footer]) or _unlabelled_source(
         lines, date_index, title
     )
@@ -240,10 +240,22 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
     return run, None
 
 
+def _without_headings(lines: Sequence[Line]) -> Sequence[Line]:
+    """Drop the short lines a run starts with: kickers and sub-headlines above the text.
+
+    An article opens with a paragraph; short lines (``出国前:政治科目会出啥考题?``)
+    before the first full-length one are headings, not its first sentence.
+    """
+    for index, line in enumerate(lines):
+        if len(line.key) >= _SHORT_LINE:
+            return lines[index:]
+    return lines
+
+
 def _body(run: _Run, title: str) -> list[str]:
     compact_title = "".join(title.split())
     paragraphs: list[str] = []
-    for line in run.lines:
+    for line in _without_headings(run.lines):
         if len(compact_title) >= 8 and compact_title in line.compact:
             continue  # a repeated title or "原标题" caption, not a paragraph
         text = rules.strip_trailing_widgets(line.text)
@@ -320,6 +332,16 @@ def _footer(lines: Sequence[Line], body_end: int) -> list[Line]:
         if len(footer) >= _FOOTER_REACH:
             break
     return footer
+
+
+def _editor(lines: Sequence[Line]) -> str | None:
+    """The most responsible editor credited around the article (责任编辑 before 编辑)."""
+    found = [
+        (rank, order, names)
+        for order, line in enumerate(lines)
+        for rank, names in rules.editors_in(line)
+    ]
+    return min(found)[2] if found else None
 
 
 def _first(extract: rules.Extractor, lines: Sequence[Line]) -> str | None:

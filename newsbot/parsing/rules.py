@@ -54,6 +54,8 @@ _PLACEHOLDER = re.compile(
 )
 # An image or ad marker inside a line of text: a bracketed file-name-like token.
 _INLINE_PLACEHOLDER = re.compile(r"\[[A-Za-z0-9_\-.:/]{1,40}\]")
+# Words of a page's own interface (loading, retry, submit), never of an article.
+_UI_TEXT = re.compile(r"加载中|请稍候|请稍后|刷新本页|刷新页面|点击加载|暂无评论")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NOT_WORDISH = re.compile(r"[^\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]+")
 _SENTENCE_PUNCT = re.compile(r"[，。！？；,!?;]")
@@ -137,7 +139,7 @@ def make_lines(text: str) -> list[Line]:
         if not clean or clean == "•":
             append(Line(index, "", "", indent, bullet, not bullet, *_NO_FLAGS))
             continue
-        chrome = _PLACEHOLDER.match(key) is not None
+        chrome = _PLACEHOLDER.match(key) is not None or _UI_TEXT.search(key) is not None
         short = len(key) < 5
         append(
             Line(
@@ -169,6 +171,17 @@ _CREDIT_TAIL = re.compile(
 )
 
 
+# A photo credit after the caption's last sentence: "…现场。山东女子学院供图",
+# "…座谈会。新华社记者 谢环驰 摄".
+_CREDIT_AFTER = re.compile(
+    r"[。！？!?]\s*[^。！？!?，,]{2,24}?\s*(?:摄|供图|/摄|摄影|图源[^。]{0,12}|资料图)\s*$"
+)
+# Captions that say they are: "图为…", "图：…", "上图：…", "（图）…".
+_CAPTION_START = re.compile(
+    r"^(?:[(（]?(?:上|下|左|右|组)?图[)）]?\s*[:：]|图为|图片[:：]|图注[:：])"
+)
+
+
 def is_caption(line: Line) -> bool:
     """Image captions: text printed twice in a row, or ending with a photo credit."""
     return line.caption
@@ -179,7 +192,9 @@ def _caption_key(key: str) -> bool:
     half = len(text) // 2
     if len(text) >= 8 and len(text) % 2 == 0 and text[:half] == text[half:]:
         return True
-    return len(key) < 120 and bool(_CREDIT_TAIL.search(key))
+    if len(key) >= 160:
+        return False
+    return bool(_CREDIT_TAIL.search(key) or _CREDIT_AFTER.search(key) or _CAPTION_START.match(key))
 
 
 def is_prose(line: Line) -> bool:
@@ -442,18 +457,69 @@ def source_in(line: Line) -> str | None:
 
 
 _NAME = r"[\u3400-\u9fffA-Za-z0-9_·•]{2,20}"
-_EDITOR = re.compile(
-    r"(?:^|(?<=[\s|｜(\[【•□]))(?:责任编辑|责编|值班编辑|本文编辑)\s*[:：]?\s*(?P<n>" + _NAME + ")"
-    r"|(?:^|(?<=[\s|｜(\[【•□]))编辑\s*[:：]\s*(?P<m>" + _NAME + ")"
-    r"|\([^()]{0,12}编辑\s*[:：]?\s*(?P<p>" + _NAME + r")\s*\)"
+_EDITOR_ROLES = (  # most responsible first: the truth of a page is its 责任编辑
+    ("责任编辑", "责编"),
+    ("值班编辑", "本文编辑"),
+    ("编辑",),
+    ("选稿",),
 )
+_EDITOR = re.compile(
+    r"(?P<role>责任编辑|责编|值班编辑|本文编辑|编辑|选稿)\s*(?P<sep>[:：︱|丨/])?\s*"
+)
+_EDITOR_BEFORE = re.compile(r"(?:^|[\s|｜(\[【•□])$")
+
+
+def editors_in(line: Line) -> list[tuple[int, str]]:
+    """Every editor credit on the line as ``(rank, names)``; rank 0 is 责任编辑.
+
+    Each label's value runs to the next label, so ``编辑：甲   责任编辑：乙`` gives both.
+    A bare ``编辑`` counts with a separator after it or inside brackets
+    (``(松花江网编辑 孙桂芳)``), not in running text (``编辑部``).
+    """
+    key = line.key
+    labels = list(_EDITOR.finditer(key))
+    found: list[tuple[int, str]] = []
+    for i, match in enumerate(labels):
+        role = match["role"]
+        in_brackets = re.search(r"[(（\[【][^()（）\[\]【】]{0,12}$", key[: match.start()])
+        if not (_EDITOR_BEFORE.search(key[: match.start()]) or in_brackets):
+            continue
+        if role in ("编辑", "选稿") and not match["sep"] and not in_brackets:
+            continue
+        stop = labels[i + 1].start() if i + 1 < len(labels) else len(key)
+        value = re.split(r"[)）\]】]", key[match.end() : stop], maxsplit=1)[0]
+        names = _editor_names(value.strip())
+        if names:
+            rank = next(r for r, roles in enumerate(_EDITOR_ROLES) if role in roles)
+            found.append((rank, names))
+    return found
+
+
+def _editor_names(raw: str) -> str | None:
+    """Cut what follows the names (another label, a date) and keep their separators."""
+    names: list[str] = []
+    for part in re.split(r"(\s+|[、,，]\s*)", raw):
+        if not part or part.isspace() or re.fullmatch(r"[、,，]\s*", part):
+            if names and part:
+                names.append(part.strip() or " ")
+            continue
+        if _LABEL_WORD.search(part) or len(part) > 12 or not _NAME_PART.match(part):
+            break
+        names.append(part)
+    while names and (names[-1] == " " or names[-1] in "、,，"):
+        names.pop()
+    value = "".join(names).strip()
+    return value or None
+
+
+_NAME_PART = re.compile(r"^[\u3400-\u9fffA-Za-z0-9_·•]{2,20}$")
+_LABEL_WORD = re.compile(r"编辑|责编|来源|作者|记者|时间|日期|选稿|校对|审核|监制|出品|\d{4}")
 
 
 def editor_in(line: Line) -> str | None:
-    match = _EDITOR.search(line.key)
-    if not match:
-        return None
-    return match["n"] or match["m"] or match["p"]
+    """The most responsible editor credited on the line (责任编辑 before 编辑)."""
+    found = editors_in(line)
+    return min(found)[1] if found else None
 
 
 _ROLE = r"(?!通讯员|实习生|见习|摄影|摄像|编辑|报道)"
@@ -464,24 +530,33 @@ _REPORTER_PAREN = re.compile(
     r"\([^()]{0,20}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员[^()]*)?\)"
 )
 _REPORTER_LINE = re.compile(
-    r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员.*)?[)\]]?$"
+    r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员.*)?[)\]]?"
+    r"(?:\s+(?:来源|编辑|责任编辑|责编|摄影|通讯员)\s*[:：].*)?$"  # more credits on the line
+)
+# A wire dateline names its reporters in brackets, with or without 记者:
+# 新华社北京5月19日电（刘艺、杨吉）.
+_WIRE_REPORTERS = re.compile(
+    r"(?:社|台|网|报)[\u3400-\u9fff]{0,8}\d{1,2}月\d{1,2}日(?:电|讯)\s*\((?:记者\s*)?(?P<n>"
+    + _NAMES
+    + r")\)"
 )
 _AUTHOR_LABEL = re.compile(
-    r"(?:^|(?<=[\s|｜(\[【》•□]))(?:(?:作者|撰文|撰稿)\s*[:：]?|(?:文\s*/\s*图|图\s*/\s*文|文|图)\s*[:：/])\s*"
+    r"(?:^|(?<=[\s|｜(\[【》•□]))(?:(?:作者|撰文|撰稿|执笔|采写)\s*[:：︱|丨]?|(?:文\s*/\s*图|图\s*/\s*文|文|图)\s*[:：/])\s*"
     r"(?P<n>[\u3400-\u9fffA-Za-z·]{2,20}(?:(?:\s|[、,，]\s*)[\u3400-\u9fff]{2,4}){0,2})"
 )
 _NOT_A_NAME = re.compile(r"文章|最新|更多|简介|主页|专栏|推荐|介绍|信息|原创|声明|链接|来源")
 
 
 def _names(raw: str) -> str:
-    return " ".join(re.split(r"[\s、,，]+", raw.strip()))
+    """Several names as printed: their separator (``、``) kept, space runs made one space."""
+    return re.sub(r"\s*([、,，])\s*", r"\1", re.sub(r"\s+", " ", raw.strip()))
 
 
 def author_in(line: Line, *, labelled_only: bool = False) -> str | None:
     """A reporter/author named on this line (作者:, 文/图, 记者 ...), without the word 记者."""
     key = line.key
     if line.prose and not labelled_only:  # running text: only a （记者 X） dateline counts
-        reporter = _REPORTER_PAREN.search(key)
+        reporter = _REPORTER_PAREN.search(key) or _WIRE_REPORTERS.search(key[:60])
         return _names(reporter["n"]) if reporter else None
     for match in _AUTHOR_LABEL.finditer(key):
         name = match["n"].strip()
