@@ -39,7 +39,7 @@ _MIN_BODY_CHARS = 20
 _SHORT_LINE = 24  # a prose line this short may be a headline in a list
 _HEADER_BONUS = 2  # a run right under a dateline is the article far more often than not
 _DATED_REACH = 8  # text lines above a run searched for its dateline
-_HEADER_REACH = 40  # lines above the body searched for the dateline
+_HEADER_REACH = 40  # text lines above the body searched for the dateline
 _TITLE_REACH = 10  # non-blank lines above the dateline searched for the title
 _FOOTER_REACH = 30  # non-blank lines after the body searched for labels
 
@@ -270,9 +270,15 @@ def _body(run: _Run, title: str) -> list[str]:
 
 
 def _dateline(lines: Sequence[Line], body_start: int) -> int | None:
-    for line in reversed(lines[max(0, body_start - _HEADER_REACH) : body_start]):
+    seen = 0
+    for line in reversed(lines[:body_start]):
+        if line.blank:
+            continue
         if rules.is_dateline(line):
             return line.pos
+        seen += 1
+        if seen >= _HEADER_REACH:
+            break
     return None
 
 
@@ -305,6 +311,9 @@ def _continues_title(upper: Line, lower: Line) -> bool:
     """Is ``upper`` the first line of a headline that wraps onto ``lower``?"""
     if not rules.is_title_like(upper) or upper.bullet or upper.compact == lower.compact:
         return False
+    tokens = upper.key.split()
+    if len(tokens) >= 3 and max(map(len, tokens)) <= 6:
+        return False  # a strip of words or links ("热门关键词 食品安全 暴雨 …"), not a headline
     if lower.key.startswith(("——", "—", "--")):
         return True
     return len(upper.key) >= 6 and len(lower.key) >= 6 and len(upper.key) + len(lower.key) <= 80

@@ -53,7 +53,7 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 # An image or ad marker inside a line of text: a bracketed file-name-like token.
-_INLINE_PLACEHOLDER = re.compile(r"\[[A-Za-z0-9_\-.:/]{1,40}\]")
+_INLINE_PLACEHOLDER = re.compile(r"\[[A-Za-z0-9_\-.:/]{1,40}\]|\[\s*\]")
 # Words of a page's own interface (loading, retry, submit), never of an article.
 _UI_TEXT = re.compile(r"加载中|请稍候|请稍后|刷新本页|刷新页面|点击加载|暂无评论")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -242,7 +242,8 @@ _STOP = re.compile(
     r"|(?:责任编辑|责编)|上一篇|下一篇|相关阅读|相关新闻|相关文章|相关推荐|相关报道|推荐阅读|"
     r"延伸阅读|热门推荐|猜你喜欢|为你推荐|作者最新文章|更多精彩|分享到|扫一扫|打印|关闭窗口|"
     r"正文已结束|纠错|网友评论|我要评论|发表评论|热门评论|版权声明|免责声明|原创版权|反侵权|"
-    r"本文为.{0,16}原创|未经.{0,12}(?:许可|授权|允许)|copyright|©|关键字|关键词|标签\s|"
+    r"(?:本文|本作品|本稿|本文章)(?:为|系|是)?.{0,24}原创|未经.{0,12}(?:许可|授权|允许)|版权所有|"
+    r"转载.{0,12}(?:注明|联系|请|须|务必)|copyright|©|关键字|关键词|标签\s|"
     r"相关热词|(?:标签|关键字|关键词)$)",
     re.IGNORECASE,
 )
