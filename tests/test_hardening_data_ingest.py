@@ -1,17 +1,19 @@
-"""Ingest hardening: re-saved pages, duplicates within a batch, concurrent ingests."""
+"""Ingest hardening: re-saved pages, duplicates within a batch, two ingests at once."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from newsbot.cli import cli
 from newsbot.ingest import ingest
-from newsbot.store import Store
+from newsbot.store import SeedFile, SeedRecord, Store
 from tests.conftest import REPO
-from tests.factories import make_page_text
+from tests.factories import make_article, make_page_text
 
 SEED = REPO / "seeds" / "000_e48cb64ca35cbbeb.txt"
 
@@ -79,3 +81,61 @@ def test_cli_ingest_of_a_resaved_page_exits_0(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["ingest", "--json"], env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["updated"] == 1
+
+
+def _race(stores: list[Store], work: Callable[[Store], object]) -> list[object]:
+    """Run ``work`` on each store in its own thread, all starting together."""
+    start = threading.Barrier(len(stores))
+    results: list[object] = []
+    errors: list[BaseException] = []
+
+    def run(store: Store) -> None:
+        start.wait()
+        try:
+            results.append(work(store))
+        except BaseException as exc:  # reported by the caller's assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return results
+
+
+def test_two_ingests_at_once_both_succeed(db_url: str, tmp_path: Path) -> None:
+    """The bot's periodic ingest and a CLI ingest storing the same new articles at once."""
+    stores = [Store.open(db_url), Store.open(db_url)]
+    try:
+        for round_ in range(3):
+            files = [
+                SeedFile(
+                    f"{round_}_{n}.txt",
+                    f"hash{round_}_{n}",
+                    1,
+                    (
+                        SeedRecord(
+                            f"{round_}_{n}.txt",
+                            make_article(round_ * 1000 + n, tags=(f"标签{n % 7}", f"新{round_}")),
+                        ),
+                    ),
+                )
+                for n in range(150)
+            ]
+            results = _race(stores, lambda store, files=files: store.save_seed_files(files))
+            outcomes = [o for per_store in results for per_file in per_store for o in per_file]  # type: ignore[attr-defined]
+            assert outcomes.count("new") == 150 and outcomes.count("unchanged") == 150
+            assert stores[0].count_articles() == 150 * (round_ + 1)
+        seeds = tmp_path / "seeds"
+        seeds.mkdir()
+        for n in range(30):
+            (seeds / f"{n}.txt").write_text(make_page_text(n), encoding="utf-8")
+        reports = _race(stores, lambda store: ingest(store, [seeds]))
+        assert all(r.failed == 0 for r in reports)  # type: ignore[attr-defined]
+        assert stores[1].count_articles() == 450 + 30
+        assert {t.tag: t.count for t in stores[1].top_tags(50)}["新0"] == 150
+    finally:
+        for store in stores:
+            store.close()
