@@ -452,7 +452,7 @@ def _author(
     for line in (*run.lines[-2:], *footer[:8]):
         if rules.is_prose(line) and line is not run.lines[-1]:
             continue
-        name = rules.author_in(line)
+        name = rules.author_in(line) or rules.credit_line(line)
         if name:
             return name
     if date_index is not None:

@@ -435,7 +435,7 @@ _VALUE_CUT = re.compile(
     r"\d{4}[-年/.]"
 )
 _SOURCE = re.compile(
-    r"(?:^|(?<=[\s|｜(（\[【•□\d]))(?:信息来源|本文来源|文章来源|稿件来源|新闻来源|来源|出处)\s*[:：]?\s*"
+    r"(?:^|(?<=[\s|｜(（\[【•□\d]))(?:信息来源|本文来源于|本文来源|文章来源|稿件来源|新闻来源|来源于|来源|出处)\s*[:：]?\s*"
 )
 _BAD_VALUE = re.compile(r"^[\d\W_]*$|^(?:网络|未知|本站)$")
 
@@ -548,6 +548,16 @@ _AUTHOR_LABEL = re.compile(
 _NOT_A_NAME = re.compile(r"文章|最新|更多|简介|主页|专栏|推荐|介绍|信息|原创|声明|链接|来源")
 
 
+def _before_label(names: str) -> str:
+    """``曹磊 来源`` -> ``曹磊``: a name list ends where the next label starts."""
+    kept: list[str] = []
+    for token in names.split(" "):
+        if _LABEL_WORD.search(token):
+            break
+        kept.append(token)
+    return " ".join(kept)
+
+
 def _names(raw: str) -> str:
     """Several names as printed: their separator (``、``) kept, space runs made one space."""
     return re.sub(r"\s*([、,，])\s*", r"\1", re.sub(r"\s+", " ", raw.strip()))
@@ -560,8 +570,8 @@ def author_in(line: Line, *, labelled_only: bool = False) -> str | None:
         reporter = _REPORTER_PAREN.search(key) or _WIRE_REPORTERS.search(key[:60])
         return _names(reporter["n"]) if reporter else None
     for match in _AUTHOR_LABEL.finditer(key):
-        name = match["n"].strip()
-        if not _NOT_A_NAME.search(name) and "摄" not in name:
+        name = _before_label(match["n"].strip())
+        if name and not _NOT_A_NAME.search(name) and "摄" not in name:
             return _names(name)
     if labelled_only:
         return None
@@ -575,6 +585,20 @@ _TRAILING_CREDIT = re.compile(
     r"\s*[)）]\s*$"
 )
 _NOT_CREDIT = re.compile(r"完|待续|未完|本报|新闻|日报|晚报|网$|社$|图$|摄")
+
+
+_CREDIT_LINE = re.compile(
+    r"^[(（]\s*(?:文\s*[/:：]\s*)?(?P<n>[\u3400-\u9fff]{2,4}(?:(?:\s+|、)[\u3400-\u9fff]{2,4}){0,3})"
+    r"\s*[)）]$"
+)
+
+
+def credit_line(line: Line) -> str | None:
+    """A line that is only a bracketed byline printed under the article: ``（袁源）``."""
+    match = _CREDIT_LINE.match(line.key)
+    if not match or _NOT_CREDIT.search(match["n"]):
+        return None
+    return _names(match["n"])
 
 
 def trailing_credit(paragraph: str) -> tuple[str, str | None]:
@@ -787,6 +811,8 @@ def source_around_date(dateline: str, title: str, page: str) -> str | None:
     if not before:
         return None
     token = before[0]
+    if re.match(r"^[\u3400-\u9fff]{2,4}[:：].", token):
+        token = re.split(r"[:：]", token, maxsplit=1)[1]  # "原创：39健康网": label, outlet
     if len(before) == 1 and looks_like_person(token):
         return None  # an avatar's name glued to the date: the author (see author_before_date)
     if len(before) == 1:
@@ -828,7 +854,8 @@ def author_before_date(dateline: str) -> str | None:
 def _plausible_outlet(token: str) -> bool:
     return (
         2 <= len(token) <= 20
-        and not re.search(r"\d", token)
+        and len(_CJK.findall(token)) >= 2  # "39健康网" is an outlet, "2019" or "10:30" not
+        and not re.search(r"\d\s*[年月日时分:]", token)
         and not _WIDGET_WORD.search(token)
         and not _SENTENCE_PUNCT.search(token)
         and not token.startswith(("[", "(", "|"))
