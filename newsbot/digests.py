@@ -26,6 +26,7 @@ def subscription_view(sub: Subscription, now: datetime) -> SubscriptionView:
     return SubscriptionView(
         id=sub.id,
         chat_title=sub.chat_title,
+        chat_type=sub.chat_type,
         tags=spec.filters.tags,
         include=spec.filters.include,
         exclude=spec.filters.exclude,

@@ -171,10 +171,12 @@ READER_COMMANDS = (
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionView:
-    """A subscription in plain words: ``next_at`` is its next delivery, local time."""
+    """A subscription in plain words: ``next_at`` is its next delivery, local time;
+    ``chat_type`` is the Telegram chat type (a channel's readers cannot manage it)."""
 
     id: int
     chat_title: str
+    chat_type: str
     tags: tuple[str, ...]
     include: tuple[str, ...]
     exclude: tuple[str, ...]

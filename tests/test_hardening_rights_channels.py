@@ -112,3 +112,37 @@ async def test_adding_needs_the_right_to_post(bot: Running) -> None:
     assert [s.created_by for s in subs.for_chat(CHANNEL)] == [EDITOR, OWNER]
     # Any administrator may still stop the bot posting there.
     assert "Removed 2" in await ask(api, MODERATOR, "/channel remove @morning")
+
+
+async def test_channel_admins_manage_a_channel_subscription_from_a_private_chat(
+    bot: Running,
+) -> None:
+    """Item 14: /preview, /set, /digest, /unsubscribe with a channel subscription's id,
+    checked with Telegram; a channel digest carries no management footer."""
+    api, subs = bot.api, bot.store.subscriptions
+    assert "Subscribed" in await ask(api, EDITOR, "/channel add @morning #财经")
+    (sub,) = subs.for_chat(CHANNEL)
+    title = make_article(1).title
+
+    preview = await ask(api, MODERATOR, f"/preview {sub.id}")  # any administrator may look
+    assert title in preview and f"/set {sub.id}" in preview
+    assert "“Post messages”" in await ask(api, MODERATOR, f"/set {sub.id} max=5")
+    assert "“Post messages”" in await ask(api, MODERATOR, f"/digest {sub.id}")
+    for user in (READER, STRANGER):
+        for command in ("/preview", "/set", "/digest", "/unsubscribe"):
+            words = f"{command} {sub.id} max=2" if command == "/set" else f"{command} {sub.id}"
+            refused = await ask(api, user, words)
+            assert f"no subscription #{sub.id}" in refused and title not in refused
+    assert subs.for_chat(CHANNEL) == [sub]
+
+    changed = await ask(api, EDITOR, f"/set {sub.id} max=3 at=07:30")
+    assert "at most 3 per digest" in changed and "07:30" in changed
+    sent = await ask(api, EDITOR, f"/digest {sub.id}")
+    assert "早报频道" in sent
+    (digest,) = await api.wait_for(1, chat_id=CHANNEL)
+    assert title in digest.plain
+    assert "/set" not in digest.plain and "/unsubscribe" not in digest.plain
+    assert f"#{sub.id}" in await ask(api, MODERATOR, f"/unsubscribe {sub.id}")
+    assert subs.for_chat(CHANNEL) == []
+    actions = [(e.action, e.actor) for e in reversed(subs.audit(CHANNEL))]
+    assert actions == [("subscribe", "Editor"), ("set", "Editor"), ("unsubscribe", "Moderator")]

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler
 
 from newsbot.bot.context import NewsContext, Services, language_of
-from newsbot.bot.permissions import as_the_chat, may_manage_chat
+from newsbot.bot.permissions import Need, as_the_chat, may_manage_chat, user_may
 from newsbot.bot.replies import send_chunks
 from newsbot.digests import subscriptions_view
 from newsbot.models import Subscription, SubscriptionSpec
@@ -130,9 +132,17 @@ async def usage(update: Update, context: NewsContext, exc: UsageError, usage_key
 
 
 async def find_own(
-    update: Update, context: NewsContext, arg: str | None, command: str
+    update: Update,
+    context: NewsContext,
+    arg: str | None,
+    command: str,
+    need: Need = Need.MANAGE,
 ) -> Subscription | None:
-    """The chat's subscription named by ``arg`` (or its only one); replies when there is none."""
+    """The subscription named by ``arg`` (or the chat's only one); replies when there is none.
+
+    In a private chat, ``arg`` may also name a channel's subscription: the user must
+    then be that channel's administrator (with the right ``need``), asked of Telegram.
+    """
     chat = update.effective_chat
     assert chat is not None
     subs = await asyncio.to_thread(context.services.store.subscriptions.for_chat, chat.id)
@@ -151,8 +161,42 @@ async def find_own(
     for sub in subs:
         if sub.id == int(wanted):
             return sub
+    if chat.type == ChatType.PRIVATE:
+        found = await _channel_subscription(update, context, int(wanted), need)
+        if isinstance(found, Subscription):
+            return found
+        if found is not None:
+            await say(update, context, found.key, channel=found.channel)
+            return None
     await say(update, context, "subs.not_found", id=wanted[:12])
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    key: str
+    channel: str
+
+
+async def _channel_subscription(
+    update: Update, context: NewsContext, subscription_id: int, need: Need
+) -> Subscription | _Refusal | None:
+    """A channel's subscription the user may manage; a refusal worth explaining; or
+    None, which is answered as "no such subscription" (a stranger learns nothing)."""
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    sub = await asyncio.to_thread(services.store.subscriptions.get, subscription_id)
+    if sub is None or sub.chat_type != ChatType.CHANNEL:
+        return None
+    problem = await user_may(context.bot, sub.chat_id, user, services.config.bot.admins, need)
+    if problem is None:
+        return sub
+    if problem == "channel.cannot_verify" and need is Need.MANAGE and sub.created_by == user.id:
+        return sub  # the bot lost its rights there: its creator may still stop or view it
+    if problem == "channel.user_not_admin":
+        return None
+    return _Refusal(problem, sub.chat_title)
 
 
 async def unsubscribe(update: Update, context: NewsContext) -> None:
@@ -172,7 +216,7 @@ async def unsubscribe(update: Update, context: NewsContext) -> None:
             await remove(services, sub, actor_of(update))
         await say(update, context, "subs.removed_all", n=len(subs))
         return
-    one = await find_own(update, context, args[0], "unsubscribe")
+    one = await find_own(update, context, args[0], "unsubscribe", Need.MANAGE)
     if one is not None:
         await remove(services, one, actor_of(update))
         await say(update, context, "subs.removed", id=one.id)
@@ -193,7 +237,7 @@ async def set_command(update: Update, context: NewsContext) -> None:
     if len(args) < 2:
         await say(update, context, "usage.set")
         return
-    sub = await find_own(update, context, args[0], "set")
+    sub = await find_own(update, context, args[0], "set", Need.POST)
     if sub is None:
         return
     try:
@@ -215,7 +259,7 @@ async def digest_now(update: Update, context: NewsContext) -> None:
         return
     services = context.services
     args = context.args or []
-    sub = await find_own(update, context, args[0] if args else None, "digest")
+    sub = await find_own(update, context, args[0] if args else None, "digest", Need.POST)
     if sub is None:
         return
     moment = now()
@@ -226,6 +270,16 @@ async def digest_now(update: Update, context: NewsContext) -> None:
         await say(update, context, "subs.digest_empty", id=sub.id)
         return
     services.notify_delivery()
+    chat = update.effective_chat
+    if chat is not None and chat.id != sub.chat_id:  # a channel's, from a private chat
+        await say(
+            update,
+            context,
+            "subs.digest_sent_to",
+            id=sub.id,
+            n=record.items,
+            channel=sub.chat_title,
+        )
 
 
 async def preview(update: Update, context: NewsContext) -> None:
