@@ -380,7 +380,7 @@ _CRUMB_LABEL = re.compile(
 )
 _CRUMB_SEP = re.compile(r"\s*(?:>>?|»|›|→|＞|/|\||｜)\s*")
 _CRUMB_ARROWS = re.compile(r">|»|›|→|＞")
-_DROP_CRUMBS = frozenset({"首页", "网站首页", "正文", "正文页", "主页", "返回首页", "home", "Home"})
+_DROP_CRUMBS = frozenset({"首页", "网站首页", "正文", "正文页", "返回首页", "home", "Home"})
 
 
 def _crumb_items(rest: str, *, whitespace: bool) -> list[str] | None:
@@ -393,6 +393,8 @@ def _crumb_items(rest: str, *, whitespace: bool) -> list[str] | None:
         else (rest.split() if whitespace else [rest])
     )
     items = [p.strip() for p in parts]
+    while len(items) > 1 and not items[-1]:
+        items.pop()  # a trailing separator: "中国科普网 > 时政新闻 >"
     if items and items[0] and " " in items[0]:
         items[0] = items[0].split()[-1]  # "订阅业界RSS CSDN首页" -> "CSDN首页"
     if not items or any(not i or len(i) > 20 for i in items) or len(items) > 9:
