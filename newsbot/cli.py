@@ -49,18 +49,35 @@ class State:
         return self._config
 
 
+class _Redacting(logging.Formatter):
+    """Formats records with the bot token blanked out, tracebacks included.
+
+    PTB logs its Bot API URL (``…/bot<token>``) at DEBUG, and some of its errors
+    quote the token; whatever a library writes, the token never reaches the log.
+    """
+
+    def __init__(self, fmt: str, token: str) -> None:
+        super().__init__(fmt)
+        self.secrets = [s for s in (token, token.partition(":")[2]) if len(s) >= 8]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "<token>")
+        return text
+
+
 def _setup_logging(config: Config, verbose: int, quiet: bool) -> None:
     level = config.bot.log_level.upper()
     if verbose:
         level = "DEBUG"
     elif quiet:
         level = "WARNING"
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _Redacting("%(asctime)s %(levelname)s %(name)s: %(message)s", config.telegram.token)
     )
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # Request lines of httpx carry the bot token in the URL: keep them out of the log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

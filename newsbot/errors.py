@@ -5,6 +5,7 @@ error handler turns them into polite replies::
 
     NewsbotError
     ├── ConfigError            invalid or unreadable configuration (names the key)
+    │   └── TokenRejectedError     Telegram refuses the bot token
     ├── SeedError              one seed file cannot become an article
     │   ├── EmptyFileError         the file is empty or only whitespace
     │   ├── BinaryFileError        the file is not text
@@ -29,6 +30,7 @@ __all__ = [
     "QueryError",
     "SeedError",
     "StoreError",
+    "TokenRejectedError",
     "UndecodableError",
 ]
 
@@ -39,6 +41,10 @@ class NewsbotError(Exception):
 
 class ConfigError(NewsbotError):
     """The configuration is invalid; the message names the key and the problem."""
+
+
+class TokenRejectedError(ConfigError):
+    """Telegram refuses the configured bot token; the message never holds the token."""
 
 
 class SeedError(NewsbotError):

@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from newsbot.bot import admin, channels, gate, reading, subscribing
 from newsbot.bot.context import BotData, NewsContext, Services, language_of
+from newsbot.bot.startup import PollingTrouble, bot_api_host, reach_bot_api_blocking
 from newsbot.config import Config
 from newsbot.delivery import Deliverer, DeliveryLimits
 from newsbot.digest_workers import DigestWorkers
@@ -80,7 +81,7 @@ def build_application(services: Services) -> NewsApplication:
     channels.register(app)
     admin.register(app)
     reading.register_fallbacks(app)
-    app.add_error_handler(_on_error)
+    app.add_error_handler(_ErrorHandler(bot_api_host(config.telegram)).on_error)
     job_queue = app.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
     minutes = config.seeds.ingest_interval_minutes
@@ -168,6 +169,21 @@ async def _log_update(update: Update, context: NewsContext) -> None:
     )
 
 
+class _ErrorHandler:
+    """Errors of handlers, jobs and polling: logged, and the reader told once."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.polling = PollingTrouble()
+
+    async def on_error(self, update: object, context: NewsContext) -> None:
+        """Fetching updates failed (no update): one line; else log, then apologise."""
+        if update is None and context.error is not None and self.polling.handles(context.error):
+            self.polling.report(context.error, self.where)
+            return
+        await _on_error(update, context)
+
+
 async def _on_error(update: object, context: NewsContext) -> None:
     """Log first, then apologise to the reader; the bot keeps running."""
     payload = update.to_dict() if isinstance(update, Update) else repr(update)
@@ -204,7 +220,13 @@ def run(config: Config, store: Store | None = None) -> None:
     ``store``, when given, is used (and closed on the way out) instead of opening one.
     """
     services = build_services(config, store)
+    # One loop for the whole run: the token check first, then PTB's run_polling.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
+        if not reach_bot_api_blocking(config.telegram, loop):
+            log.info("stopped before the Bot API could be reached")
+            return
         seeds = Path(config.seeds.dir)
         log.info("database %s; seed store %s", config.database.display_url, seeds.absolute())
         if seeds.is_dir():
@@ -214,7 +236,13 @@ def run(config: Config, store: Store | None = None) -> None:
                 "seed store %s does not exist; starting with what the database holds", seeds
             )
         app = build_application(services)
-        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        # bootstrap_retries=-1: should the network drop again before polling starts,
+        # PTB retries (with growing pauses) rather than giving up.
+        app.run_polling(
+            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, bootstrap_retries=-1
+        )
         log.info("stopped cleanly")
     finally:
+        if not loop.is_closed():
+            loop.close()
         services.store.close()
