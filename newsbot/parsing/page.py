@@ -36,6 +36,7 @@ _MAX_GAP = 3  # non-prose text lines tolerated inside a body run
 _ITEM_CHARS = 8  # a non-prose line this long inside a run may be an item of a list article
 _ITEM_GAP = 0.25  # ...and counts as this much of a gap
 _MIN_BODY_CHARS = 20
+_MIN_LEAD = 10  # characters a lead box must share with the paragraph it announces
 _SHORT_LINE = 24  # a prose line this short may be a headline in a list
 _HEADER_BONUS = 2  # a run right under a dateline is the article far more often than not
 _DATED_REACH = 8  # text lines above a run searched for its dateline
@@ -75,6 +76,9 @@ def parse_page(text: str) -> ArticleIn:
     header = [ln for ln in lines[title_end + 1 : run.start] if not ln.blank]
     footer = _footer(lines, run.end)
 
+    lead = _lead(lines, run, title_end)
+    if lead is not None and lead.pos == _without_headings(run.lines)[0].pos:
+        run = _Run(tuple(ln for ln in run.lines if ln.pos != lead.pos), run.score)
     body = _body(run, title)
     author: str | None = None
     if body:
@@ -91,6 +95,8 @@ def parse_page(text: str) -> ArticleIn:
     keywords = _keywords(header, footer, lines, vocabulary)
     breadcrumb = _breadcrumb(lines, title_lines[0].pos)
     summary = next((s for s in map(rules.summary_in, header) if s), None)
+    if summary is None and lead is not None:
+        summary = lead.text
     author = _author(header, footer, run, title_lines, date_index, lines) or author
     editor = _editor([*footer, *header])
     source = _first(rules.source_in, [*header, *footer]) or _unlabelled_source(
@@ -238,6 +244,30 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
             kept = rest[first:]
             return _Run(kept, _score(kept)), line.pos
     return run, None
+
+
+def _lead(lines: Sequence[Line], run: _Run, title_end: int) -> Line | None:
+    """An unlabelled lead box: a paragraph under the header that the article repeats.
+
+    Pages print a standfirst or excerpt above the text (often cut short with
+    ``...``) whose words return later as (the start of) a paragraph of the article
+    itself. The first paragraphs under the header are checked for that.
+    """
+    opening = _without_headings(run.lines)
+    first = opening[0].pos if opening else run.start
+    candidates = [
+        ln
+        for ln in lines[title_end + 1 : first + 1]
+        if not ln.blank and (ln.prose or rules.is_teaser(ln.key)) and not ln.caption
+    ][-2:]
+    for candidate in candidates:
+        core = candidate.compact.rstrip(".…")
+        if len(core) < _MIN_LEAD:
+            continue
+        for later in lines[candidate.pos + 1 : run.end + 1]:
+            if not later.blank and later.compact.startswith(core):
+                return candidate
+    return None
 
 
 def _without_headings(lines: Sequence[Line]) -> Sequence[Line]:

@@ -152,7 +152,7 @@ def make_lines(text: str) -> list[Line]:
                 chrome,
                 not (chrome or short) and _prose_key(key),
                 not (chrome or short) and _caption_key(key),
-                _STOP.match(key) is not None,
+                _STOP.match(key) is not None or _is_notice(key),
                 _SKIP_LABEL.match(key) is not None,
             )
         )
@@ -232,6 +232,7 @@ def _prose_key(key: str) -> bool:
 # Labels whose line is metadata to skip when it sits in the body area.
 _SKIP_LABEL = re.compile(
     r"^[(\[【]?\s*(?:原标题|原题|摘要|内容摘要|内容提要|提要|导语|核心提示|划重点)\s*[\]】)]?\s*[:：]?"
+    r"|^[(\[【]?\s*(?:本文|此文|原文)(?:首发|首刊|刊发|转载|转自|原载|发表|摘编|编译)(?:于|自)"
 )
 # Lines that end the article body.
 _STOP = re.compile(
@@ -247,6 +248,17 @@ _STOP = re.compile(
     r"相关热词|(?:标签|关键字|关键词)$)",
     re.IGNORECASE,
 )
+
+
+# A rights notice anywhere in a short line ends the body too:
+# "39健康网(www.39.net)专稿,未经书面授权请勿转载。"
+_NOTICE = re.compile(
+    r"未经.{0,12}(?:许可|授权|允许).{0,12}(?:转载|使用|复制)|(?:转载|转发).{0,8}请?注明出处"
+)
+
+
+def _is_notice(key: str) -> bool:
+    return len(key) < 120 and _NOTICE.search(key) is not None
 
 
 def skip_label(line: Line) -> bool:
