@@ -87,6 +87,13 @@ class BotConfig:
         default=(), metadata={"help": "Telegram user ids of global admins"}
     )
     log_level: str = field(default="INFO", metadata={"help": "DEBUG, INFO, WARNING or ERROR"})
+    max_subscriptions_per_chat: int = field(
+        default=10, metadata={"help": "subscriptions one chat (private, group, channel) may hold"}
+    )
+    max_channel_subscriptions_per_user: int = field(
+        default=20,
+        metadata={"help": "channel subscriptions one user may create (global admins: no cap)"},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +319,10 @@ def _validate(config: Config) -> None:
         ) from None
     if config.bot.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("bot.log_level must be one of DEBUG, INFO, WARNING, ERROR")
+    if config.bot.max_subscriptions_per_chat < 1:
+        raise ConfigError("bot.max_subscriptions_per_chat must be 1 or more")
+    if config.bot.max_channel_subscriptions_per_user < 1:
+        raise ConfigError("bot.max_channel_subscriptions_per_user must be 1 or more")
     if not 0 <= config.digest.build_processes <= 32:
         raise ConfigError("digest.build_processes must be from 0 to 32")
     if config.digest.grace_hours < 0:

@@ -14,7 +14,7 @@ from newsbot.models import Filters, SubscriptionSpec
 from newsbot.queries import UsageError
 from newsbot.schedule import parse_hhmm
 
-__all__ = ["MAX_ITEMS", "MAX_TIMES", "apply_settings", "parse_subscribe"]
+__all__ = ["MAX_ITEMS", "MAX_TIMES", "apply_settings", "parse_subscribe", "same_spec"]
 
 MAX_ITEMS = 30
 MAX_TIMES = 6
@@ -150,3 +150,21 @@ def apply_settings(spec: SubscriptionSpec, pairs: list[str]) -> SubscriptionSpec
         else:
             raise UsageError("sub.bad_setting", setting=pair)
     return spec
+
+
+def same_spec(a: SubscriptionSpec, b: SubscriptionSpec) -> bool:
+    """True when two specs deliver the same digests: filter words in any order or case."""
+
+    def words(items: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(w.casefold() for w in items)
+
+    return (
+        words(a.filters.tags) == words(b.filters.tags)
+        and words(a.filters.include) == words(b.filters.include)
+        and words(a.filters.exclude) == words(b.filters.exclude)
+        and frozenset(a.times) == frozenset(b.times)
+        and a.timezone == b.timezone
+        and a.weekdays_only == b.weekdays_only
+        and a.max_items == b.max_items
+        and a.show_summary == b.show_summary
+    )

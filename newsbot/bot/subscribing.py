@@ -19,7 +19,7 @@ from newsbot.digests import subscriptions_view
 from newsbot.models import Subscription, SubscriptionSpec
 from newsbot.queries import UsageError
 from newsbot.store.subscriptions import Actor
-from newsbot.subscriptions import apply_settings, parse_subscribe
+from newsbot.subscriptions import apply_settings, parse_subscribe, same_spec
 
 __all__ = ["actor_of", "create", "register"]
 
@@ -61,7 +61,11 @@ async def guard(update: Update, context: NewsContext) -> bool:
 
 
 async def show(
-    update: Update, context: NewsContext, subs: list[Subscription], lead: str | None = None
+    update: Update,
+    context: NewsContext,
+    subs: list[Subscription],
+    lead: str | None = None,
+    **lead_params: Any,
 ) -> None:
     services = context.services
     lang = language_of(update)
@@ -69,7 +73,7 @@ async def show(
         "subscriptions.html.j2", subscriptions_view(subs, now()), lang
     )
     if lead:
-        chunks[0] = services.renderer.text(lead, lang) + "\n" + chunks[0]
+        chunks[0] = services.renderer.text(lead, lang, **lead_params) + "\n" + chunks[0]
     await send_chunks(update, chunks)
 
 
@@ -97,8 +101,11 @@ async def create(
     title: str,
     spec: SubscriptionSpec,
 ) -> None:
-    """Store a new subscription, schedule it, and confirm it in plain words."""
+    """Store a new subscription, schedule it, and confirm it in plain words; refuse a
+    twin of one the chat has, or one over the chat's or the user's cap."""
     services = context.services
+    if not await _admissible(update, context, chat_id, chat_type, spec):
+        return
     sub = await asyncio.to_thread(
         services.store.subscriptions.create,
         chat_id=chat_id,
@@ -112,6 +119,28 @@ async def create(
     if services.scheduler is not None:
         services.scheduler.sync(sub)
     await show(update, context, [sub], lead="subs.created")
+
+
+async def _admissible(
+    update: Update, context: NewsContext, chat_id: int, chat_type: str, spec: SubscriptionSpec
+) -> bool:
+    store, bot_config = context.services.store.subscriptions, context.services.config.bot
+    existing = await asyncio.to_thread(store.for_chat, chat_id)
+    twin = next((s for s in existing if same_spec(s.spec, spec)), None)
+    if twin is not None:
+        await show(update, context, [twin], lead="subs.duplicate", id=twin.id)
+        return False
+    if len(existing) >= bot_config.max_subscriptions_per_chat:
+        await say(update, context, "subs.chat_full", max=bot_config.max_subscriptions_per_chat)
+        return False
+    user = update.effective_user
+    if chat_type == ChatType.CHANNEL and user is not None and user.id not in bot_config.admins:
+        mine = await asyncio.to_thread(store.count_created_by, user.id, ChatType.CHANNEL)
+        if mine >= bot_config.max_channel_subscriptions_per_user:
+            cap = bot_config.max_channel_subscriptions_per_user
+            await say(update, context, "subs.user_full", max=cap)
+            return False
+    return True
 
 
 async def list_subscriptions(update: Update, context: NewsContext) -> None:

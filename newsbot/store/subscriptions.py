@@ -141,6 +141,18 @@ class SubscriptionStore:
         with self.engine.connect() as conn:
             return [_to_subscription(r) for r in conn.execute(query)]
 
+    def count_created_by(self, user_id: int, chat_type: str) -> int:
+        """How many subscriptions of chats of ``chat_type`` the user created (for caps)."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).where(
+                        subscriptions.c.created_by == user_id,
+                        subscriptions.c.chat_type == chat_type,
+                    )
+                ).scalar_one()
+            )
+
     def audit(self, chat_id: int | None = None, limit: int = 50) -> list[AuditEntry]:
         query = select(audit_log).order_by(audit_log.c.pk.desc()).limit(limit)
         if chat_id is not None:

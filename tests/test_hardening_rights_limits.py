@@ -1,0 +1,97 @@
+"""Issue 8, duplicates, limits and mistakes in /subscribe and /set."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from newsbot.store import Store
+from tests.bot_harness import Running, bot_config, running_bot
+from tests.factories import fill, make_article
+from tests.fakebotapi import FakeBotApi
+
+ALICE = 2301  # Chinese
+BOB = 2302  # English
+EDITOR = 2303
+ROOT = 2399
+CHANNEL = -1005301
+OTHER_CHANNEL = -1005302
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as server:
+        server.add_private_chat(ALICE, "爱丽丝", language_code="zh-hans")
+        server.add_private_chat(BOB, "Bob", language_code="en")
+        server.add_private_chat(EDITOR, "Editor", language_code="en")
+        server.add_private_chat(ROOT, "Root", language_code="en")
+        server.add_channel(CHANNEL, "一台", username="one", members={EDITOR: "creator"})
+        server.add_channel(OTHER_CHANNEL, "二台", username="two", members={EDITOR: "creator"})
+        yield server
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    store = Store.open(url)
+    fill(store, [make_article(1, tags=("财经",)), make_article(2, tags=("体育",))])
+    store.close()
+    return url
+
+
+@pytest.fixture
+async def bot(api: FakeBotApi, tmp_path: Path, db_file: str) -> AsyncIterator[Running]:
+    config = bot_config(api, tmp_path, db_file, admins=(ROOT,))
+    config = replace(
+        config,
+        bot=replace(config.bot, max_subscriptions_per_chat=3, max_channel_subscriptions_per_user=2),
+    )
+    async with running_bot(api, config) as running:
+        yield running
+
+
+async def ask(api: FakeBotApi, chat: int, text: str, user: int | None = None) -> str:
+    before = len(api.sent(chat))
+    api.push_message(chat, user, text)
+    await api.wait_for(before + 1, chat_id=chat)
+    await api.wait_confirmed()
+    return "\n".join(m.plain for m in api.sent(chat)[before:])
+
+
+def test_caps_default_to_ten_per_chat() -> None:
+    from newsbot.config import BotConfig
+
+    assert BotConfig().max_subscriptions_per_chat == 10
+    assert BotConfig().max_channel_subscriptions_per_user >= 10
+
+
+async def test_an_identical_subscription_is_refused_and_chats_are_capped(bot: Running) -> None:
+    """Item 15: /subscribe twice points to the first; a chat holds at most N."""
+    api, subs = bot.api, bot.store.subscriptions
+    assert "已订阅" in await ask(api, ALICE, "/subscribe #财经 股市 at 08:00,18:00")
+    (first,) = subs.for_chat(ALICE)
+    for same in ("/subscribe #财经 股市 at 08:00,18:00", "/subscribe at 18:00,08:00 股市 #财经"):
+        twin = await ask(api, ALICE, same)
+        assert f"#{first.id}" in twin and "已订阅" not in twin
+    assert len(subs.for_chat(ALICE)) == 1
+    assert "已订阅" in await ask(api, ALICE, "/subscribe #财经 股市 at 09:00")
+    assert "已订阅" in await ask(api, ALICE, "/subscribe #体育")
+    full = await ask(api, ALICE, "/subscribe #科技")
+    assert "3" in full and "已订阅" not in full
+    assert len(subs.for_chat(ALICE)) == 3
+
+
+async def test_channel_subscriptions_are_capped_per_user(bot: Running) -> None:
+    """Item 15: one user cannot flood channels with subscriptions either."""
+    api, subs = bot.api, bot.store.subscriptions
+    assert "Subscribed" in await ask(api, EDITOR, "/channel add @one #财经")
+    twin = await ask(api, EDITOR, "/channel add @one #财经")
+    assert "already" in twin and f"#{subs.for_chat(CHANNEL)[0].id}" in twin
+    assert "Subscribed" in await ask(api, EDITOR, "/channel add @two #财经")
+    refused = await ask(api, EDITOR, "/channel add @two #体育")
+    assert "created 2 channel subscriptions" in refused and "Subscribed" not in refused
+    assert len(subs.all()) == 2
+    assert "Subscribed" in await ask(api, ROOT, "/channel add @two #体育")  # global admin
