@@ -20,6 +20,7 @@ elsewhere on the page; without one, ``published`` is None.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,8 +34,11 @@ from newsbot.parsing.rules import Line
 __all__ = ["parse_page"]
 
 _MAX_GAP = 3  # non-prose text lines tolerated inside a body run
-_ITEM_CHARS = 8  # a non-prose line this long inside a run may be an item of a list article
-_ITEM_GAP = 0.25  # ...and counts as this much of a gap
+# A non-prose line this long inside a run may be an item of a list article (menu
+# words are 2-4 characters) and counts as _ITEM_GAP of a gap.
+_ITEM_CHARS = 5
+_ITEM_GAP = 0.25
+_NUMBERED_ITEM = re.compile(r"^(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]\s*\S")
 _MIN_BODY_CHARS = 20
 _MIN_LEAD = 10  # characters a lead box must share with the paragraph it announces
 _SHORT_LINE = 24  # a prose line this short may be a headline in a list
@@ -194,6 +198,10 @@ def _grow_run(lines: Sequence[Line], start: int) -> _Run:
             kept.append(line)
             pending.clear()
             gap = 0.0
+            continue
+        if _NUMBERED_ITEM.match(line.key) and rules.has_cjk(line.key):
+            gap = 0.0  # "12、上海朱家角古镇": the next item of a list article
+            pending.append(line)
             continue
         gap += _gap_cost(line)
         if gap > _MAX_GAP:
