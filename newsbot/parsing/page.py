@@ -38,8 +38,11 @@ _MAX_GAP = 3  # non-prose text lines tolerated inside a body run
 # words are 2-4 characters) and counts as _ITEM_GAP of a gap.
 _ITEM_CHARS = 5
 _ITEM_GAP = 0.25
+_QUOTES = frozenset("“‘「『《\"")
+_ELLIPSIS = frozenset("…。.")
 _NUMBERED_ITEM = re.compile(r"^(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]\s*\S")
 _MIN_BODY_CHARS = 20
+_SPLIT_REACH = 12  # lines at the top of a run searched for a swallowed dateline
 _MIN_LEAD = 10  # characters a lead box must share with the paragraph it announces
 _SHORT_LINE = 24  # a prose line this short may be a headline in a list
 _HEADER_BONUS = 2  # a run right under a dateline is the article far more often than not
@@ -80,7 +83,7 @@ def parse_page(text: str) -> ArticleIn:
     header = [ln for ln in lines[title_end + 1 : run.start] if not ln.blank]
     footer = _footer(lines, run.end)
 
-    lead = _lead(lines, run, title_end)
+    lead = _lead(lines, run, title_end, "".join(title.split()))
     if lead is not None and lead.pos == _without_headings(run.lines)[0].pos:
         run = _Run(tuple(ln for ln in run.lines if ln.pos != lead.pos), run.score)
     body = _body(run, title)
@@ -231,7 +234,11 @@ def _gap_cost(line: Line) -> float:
     price line, a phone number: ``成人票原价：30元``) are longer text. The latter may
     run on between the article's sentences.
     """
-    if line.bullet or len(line.key) < _ITEM_CHARS or not rules.has_cjk(line.key):
+    if line.bullet:
+        return 1.0
+    if line.key[0] in _QUOTES or set(line.key) <= _ELLIPSIS:
+        return _ITEM_GAP  # quoted words and ellipses are writing, never interface
+    if len(line.key) < _ITEM_CHARS or not rules.has_cjk(line.key):
         return 1.0
     return _ITEM_GAP
 
@@ -243,7 +250,7 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
     start at it; when a dateline follows within the first lines, the body starts
     after that dateline.
     """
-    for pos, line in enumerate(run.lines[:6]):
+    for pos, line in enumerate(run.lines[:_SPLIT_REACH]):
         if rules.is_dateline(line):
             rest = run.lines[pos + 1 :]
             first = next((i for i, ln in enumerate(rest) if _starts_run(ln)), None)
@@ -254,7 +261,7 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
     return run, None
 
 
-def _lead(lines: Sequence[Line], run: _Run, title_end: int) -> Line | None:
+def _lead(lines: Sequence[Line], run: _Run, title_end: int, title: str) -> Line | None:
     """An unlabelled lead box: a paragraph under the header that the article repeats.
 
     Pages print a standfirst or excerpt above the text (often cut short with
@@ -270,7 +277,7 @@ def _lead(lines: Sequence[Line], run: _Run, title_end: int) -> Line | None:
     ][-2:]
     for candidate in candidates:
         core = candidate.compact.rstrip(".…")
-        if len(core) < _MIN_LEAD:
+        if len(core) < _MIN_LEAD or core == title:
             continue
         for later in lines[candidate.pos + 1 : run.end + 1]:
             if not later.blank and later.compact.startswith(core):
