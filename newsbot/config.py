@@ -118,7 +118,11 @@ class DeliveryConfig:
         default=20.0, metadata={"help": "messages/min to one group or channel"}
     )
     max_attempts: int = field(
-        default=10, metadata={"help": "tries for a message on network errors before failing"}
+        default=0, metadata={"help": "tries for a message on network errors; 0 = no cap"}
+    )
+    retry_hours: float = field(
+        default=24.0,
+        metadata={"help": "hours network errors are retried before a digest goes back"},
     )
 
 
@@ -327,9 +331,11 @@ def _validate(config: Config) -> None:
         raise ConfigError("digest.build_processes must be from 0 to 32")
     if config.digest.grace_hours < 0:
         raise ConfigError("digest.grace_hours must be 0 or more")
-    for key in ("overall_per_second", "private_per_second", "group_per_minute", "max_attempts"):
+    for key in ("overall_per_second", "private_per_second", "group_per_minute", "retry_hours"):
         if getattr(config.delivery, key) <= 0:
             raise ConfigError(f"delivery.{key} must be greater than 0")
+    if config.delivery.max_attempts < 0:
+        raise ConfigError("delivery.max_attempts must be 0 (no cap) or more")
     base = config.telegram.base_url
     if base and not base.startswith(("http://", "https://")):
         raise ConfigError("telegram.base_url must start with http:// or https://")

@@ -68,7 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         "--max-attempts",
         type=int,
         default=_DEFAULTS.max_attempts,
-        help="tries on network errors before a message fails (default: %(default)s)",
+        help="tries on network errors before giving up; 0: no cap (default: %(default)s)",
+    )
+    p.add_argument(
+        "--retry-hours",
+        type=float,
+        default=_DEFAULTS.retry_hours,
+        help="hours network errors are retried before giving up (default: %(default)s)",
     )
     p.add_argument("--no-limits", action="store_true", help="switch the rate limits off")
     p.add_argument(
@@ -116,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         group_per_minute=args.group_per_minute,
         workers=args.workers,
         max_attempts=args.max_attempts,
+        retry_hours=args.retry_hours,
         enabled=not args.no_limits,
     )
     try:

@@ -10,10 +10,15 @@ chat has at most one message in flight. Errors are sorted:
 - group upgraded to a supergroup: subscriptions and pending messages move to the new
   chat id, and the message goes out there at once.
 - blocked, kicked, chat not found, no right to post: permanent; the chat's
-  subscriptions are deactivated with a readable reason (shown by /stats).
+  subscriptions are deactivated with a readable reason (shown by /stats), and the
+  articles of its undelivered digests go back to their subscriptions' pools, for
+  when the chat is back.
 - any other message Telegram refuses (e.g. bad HTML): failed and recorded, never retried.
 - network errors, timeouts and Telegram's 5xx: retried after ``base_backoff * 2**attempts``
-  seconds (at most ``max_backoff``) until ``max_attempts``, then failed.
+  seconds (at most ``max_backoff``) for ``retry_hours`` from the first failure (and
+  at most ``max_attempts`` times, if set); then the message and the rest of its digest
+  fail and the digest's articles go back to the subscription's pool (said in /stats),
+  so an outage delays content but never loses it.
 
 We use our own limiter (:mod:`newsbot.ratelimit`) rather than python-telegram-bot's
 ``AIORateLimiter``: that one has no per-private-chat limit, does not retry by default,
@@ -88,7 +93,8 @@ class DeliveryLimits:
     overall_per_second: float = 30.0
     private_per_second: float = 1.0
     group_per_minute: float = 20.0  # groups, supergroups and channels
-    max_attempts: int = 10  # failed attempts (network errors) before a message fails
+    max_attempts: int = 0  # failed attempts (network errors) before giving up; 0: no cap
+    retry_hours: float = 24.0  # network errors are retried this long from the first one
     base_backoff: float = 1.0  # seconds before the first retry; doubles each attempt
     max_backoff: float = 300.0
     workers: int = 4  # sends in flight at once (never two to the same chat)
@@ -426,16 +432,19 @@ class Deliverer:
         self, message: OutboxMessage, chat_id: int, error: str, counts: _Counts
     ) -> None:
         attempts = message.attempts + 1
-        if attempts >= self.limits.max_attempts:
+        now = self.clock()
+        failing = now - (message.first_error_at or now)
+        cap = self.limits.max_attempts
+        if failing >= timedelta(hours=self.limits.retry_hours) or (cap and attempts >= cap):
+            hours = failing.total_seconds() / 3600
+            detail = f"{error} ({attempts} attempts in {hours:.1f} h)"
+            returned = await self._db(self.outbox.give_up, message.pk, detail, now)
             log.warning(
-                "message %s to chat %s failed after %d attempts: %s",
+                "message %s to chat %s: giving up, %s; %d articles go back for the next digest",
                 message.pk,
                 chat_id,
-                attempts,
-                error,
-            )
-            await self._db(
-                self.outbox.mark_failed, message.pk, f"{error} ({attempts} attempts)", self.clock()
+                detail,
+                returned,
             )
             self._count(counts, "failed")
             return
@@ -451,9 +460,10 @@ class Deliverer:
         await self._db(
             self.outbox.mark_retry,
             message.pk,
-            self.clock() + timedelta(seconds=backoff),
+            now + timedelta(seconds=backoff),
             error,
             attempt=True,
+            failed_at=now,
         )
         self._count(counts, "retried")
 

@@ -53,6 +53,7 @@ def delivery_limits(config: Config) -> DeliveryLimits:
         private_per_second=d.private_per_second,
         group_per_minute=d.group_per_minute,
         max_attempts=d.max_attempts,
+        retry_hours=d.retry_hours,
     )
 
 

@@ -8,6 +8,11 @@ so a crash repeats at most the messages that were in flight.
 
 Statuses: a message is ``pending`` until it is ``sent`` or ``failed``; a digest is
 ``sent`` once every message of it is, ``failed`` as soon as one of them fails.
+
+When delivery gives up on a digest because its chat could not be reached (a network
+outage outlasting the retry window, a chat that blocked the bot), its articles go
+back to the subscription's pool (:func:`_return_articles`): the next digest offers
+them again, so an outage delays content but never loses it.
 """
 
 from __future__ import annotations
@@ -22,13 +27,23 @@ from sqlalchemy import (
     Engine,
     Row,
     Select,
+    delete,
     func,
     insert,
+    literal,
     select,
     update,
 )
 
-from newsbot.store.schema import chat_events, digests, outbox, subscriptions
+from newsbot.store.schema import (
+    UTCDateTime,
+    articles,
+    chat_events,
+    delivered,
+    digests,
+    outbox,
+    subscriptions,
+)
 
 __all__ = [
     "ChatEvent",
@@ -55,6 +70,7 @@ class OutboxMessage:
     text: str
     attempts: int  # failed attempts so far (flood waits do not count)
     not_before: datetime
+    first_error_at: datetime | None = None  # the first failed attempt, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +147,7 @@ def _message(row: Row[*tuple[Any, ...]]) -> OutboxMessage:
         text=row.text,
         attempts=row.attempts,
         not_before=row.not_before,
+        first_error_at=row.first_error_at,
     )
 
 
@@ -166,6 +183,7 @@ class OutboxStore:
                 outbox.c.text,
                 outbox.c.attempts,
                 outbox.c.not_before,
+                outbox.c.first_error_at,
             )
             .join(digests, digests.c.pk == outbox.c.digest_pk)
             .join(subscriptions, subscriptions.c.pk == digests.c.subscription_pk)
@@ -234,13 +252,23 @@ class OutboxStore:
             return True
 
     def mark_retry(
-        self, pk: int, not_before: datetime, error: str, *, attempt: bool = True
+        self,
+        pk: int,
+        not_before: datetime,
+        error: str,
+        *,
+        attempt: bool = True,
+        failed_at: datetime | None = None,
     ) -> None:
         """Try the message again at ``not_before``; ``attempt`` counts a failed attempt
-        (a flood wait does not)."""
+        (a flood wait does not), and the first one, at ``failed_at``, is remembered."""
         values: dict[str, Any] = {"not_before": not_before, "error": _cut(error)}
         if attempt:
             values["attempts"] = outbox.c.attempts + 1
+            if failed_at is not None:
+                values["first_error_at"] = func.coalesce(
+                    outbox.c.first_error_at, literal(failed_at, UTCDateTime())
+                )
         with self.engine.begin() as conn:
             conn.execute(
                 update(outbox)
@@ -272,9 +300,49 @@ class OutboxStore:
             )
             _event(conn, row.chat_id, "error", error, now)
 
+    def give_up(self, pk: int, error: str, now: datetime) -> int:
+        """Stop trying a message its chat could not take in time: it and the rest of its
+        digest fail, the digest's articles go back to the subscription's pool, and an
+        ``error`` event says so. Returns the articles returned."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(outbox.c.digest_pk, outbox.c.chat_id, digests.c.subscription_pk)
+                .join(digests, digests.c.pk == outbox.c.digest_pk)
+                .where(outbox.c.pk == pk, outbox.c.status == "pending")
+            ).first()
+            if row is None:
+                return 0
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.pk == pk)
+                .values(status="failed", error=_cut(error), attempts=outbox.c.attempts + 1)
+            )
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.digest_pk == row.digest_pk, outbox.c.status == "pending")
+                .values(status="failed", error="not sent: an earlier part of the digest failed")
+            )
+            conn.execute(
+                update(digests)
+                .where(digests.c.pk == row.digest_pk, digests.c.status == "pending")
+                .values(status="failed", finished_at=now)
+            )
+            returned = _return_articles(conn, [row.digest_pk])
+            _event(
+                conn,
+                row.chat_id,
+                "error",
+                f"gave up: {error}; {returned} articles go back to subscription "
+                f"#{row.subscription_pk} for its next digest",
+                now,
+            )
+        return returned
+
     def deactivate_chat(self, chat_id: int, reason: str, now: datetime) -> int:
         """A permanent failure: the chat's active subscriptions stop with ``reason``, its
-        pending messages (and their digests) fail. Returns the subscriptions stopped."""
+        pending messages (and their digests) fail, and those digests' articles go back
+        to their subscriptions' pools, for when the chat is back. Returns the
+        subscriptions stopped."""
         reason = _cut(reason)
         with self.engine.begin() as conn:
             stopped = conn.execute(
@@ -282,20 +350,27 @@ class OutboxStore:
                 .where(subscriptions.c.chat_id == chat_id, subscriptions.c.active.is_(True))
                 .values(active=False, inactive_reason=reason, updated_at=now)
             ).rowcount
-            pending_digests = select(outbox.c.digest_pk).where(
-                outbox.c.chat_id == chat_id, outbox.c.status == "pending"
+            pending_digests = list(
+                conn.execute(
+                    select(outbox.c.digest_pk)
+                    .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending")
+                    .distinct()
+                ).scalars()
             )
-            conn.execute(
-                update(digests)
-                .where(digests.c.pk.in_(pending_digests), digests.c.status == "pending")
-                .values(status="failed", finished_at=now)
-            )
+            if pending_digests:
+                conn.execute(
+                    update(digests)
+                    .where(digests.c.pk.in_(pending_digests), digests.c.status == "pending")
+                    .values(status="failed", finished_at=now)
+                )
             conn.execute(
                 update(outbox)
                 .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending")
                 .values(status="failed", error=reason)
             )
-            _event(conn, chat_id, "deactivated", reason, now)
+            returned = _return_articles(conn, pending_digests)
+            detail = f"{reason}; {returned} undelivered articles kept" if returned else reason
+            _event(conn, chat_id, "deactivated", detail, now)
         return int(stopped)
 
     def migrate_chat(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
@@ -399,3 +474,36 @@ def _event(conn: Connection, chat_id: int, kind: str, detail: str, now: datetime
     conn.execute(
         insert(chat_events).values(at=now, chat_id=chat_id, kind=kind, detail=_cut(detail))
     )
+
+
+def _return_articles(conn: Connection, digest_pks: Collection[int]) -> int:
+    """The articles of these (failed) digests are no longer delivered: each
+    subscription's cursor moves back to before the oldest of them, so its next digest
+    offers them again. Returns how many articles went back."""
+    returned = 0
+    for digest_pk in sorted(digest_pks):
+        row = conn.execute(
+            select(
+                delivered.c.subscription_pk,
+                func.count(),
+                func.min(articles.c.ingest_seq),
+            )
+            .join(articles, articles.c.pk == delivered.c.article_pk)
+            .where(delivered.c.digest_pk == digest_pk)
+            .group_by(delivered.c.subscription_pk)
+        ).first()
+        if row is None:
+            continue
+        subscription_pk, count, oldest = row
+        conn.execute(delete(delivered).where(delivered.c.digest_pk == digest_pk))
+        conn.execute(
+            update(subscriptions)
+            .where(
+                subscriptions.c.pk == subscription_pk,
+                subscriptions.c.cursor_seq.is_not(None),
+                subscriptions.c.cursor_seq >= oldest,
+            )
+            .values(cursor_seq=oldest - 1)
+        )
+        returned += int(count)
+    return returned

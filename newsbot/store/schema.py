@@ -195,6 +195,7 @@ outbox = Table(
     Column("not_before", UTCDateTime, nullable=False),
     Column("telegram_message_id", BigInteger),
     Column("error", Text),
+    Column("first_error_at", UTCDateTime),  # first failed attempt: starts the retry window
     Column("sent_at", UTCDateTime),
     Index("ix_outbox_pending", "status", "not_before", "pk"),
     Index("ix_outbox_digest", "digest_pk"),  # migration 0003
