@@ -95,3 +95,78 @@ async def test_channel_subscriptions_are_capped_per_user(bot: Running) -> None:
     assert "created 2 channel subscriptions" in refused and "Subscribed" not in refused
     assert len(subs.all()) == 2
     assert "Subscribed" in await ask(api, ROOT, "/channel add @two #体育")  # global admin
+
+
+@pytest.mark.parametrize(
+    ("words", "key", "suggestion"),
+    [
+        ("#财经 weekends", "sub.did_you_mean", "weekdays"),
+        ("#财经 weekend", "sub.did_you_mean", "weekdays"),
+        ("nosumary", "sub.did_you_mean", "nosummary"),
+        ("timezon Europe/Berlin", "sub.did_you_mean", "timezone"),
+        ("tiem=08:00", "sub.did_you_mean_setting", "time"),
+        ("#", "sub.empty_word", None),
+        ("＃ 财经", "sub.empty_word", None),
+        ("股市 -", "sub.empty_word", None),
+        ("+", "sub.empty_word", None),
+        ("tz Asia/Shanghai tz Europe/Berlin", "sub.repeated", None),
+        ("max 3 max 5", "sub.repeated", None),
+    ],
+)
+def test_subscribe_mistakes_are_named(words: str, key: str, suggestion: str | None) -> None:
+    """Item 16: option-like mistakes are answered, never silently taken as keywords."""
+    from newsbot.queries import UsageError
+    from newsbot.subscriptions import parse_subscribe
+
+    with pytest.raises(UsageError) as raised:
+        parse_subscribe(words.split(), "Asia/Shanghai")
+    assert raised.value.key == key
+    if suggestion is not None:
+        assert raised.value.params["option"] == suggestion
+
+
+def test_subscribe_accepts_several_at_and_both_forms() -> None:
+    """Item 16: every ``at`` counts; ``key=value`` and ``+word`` are understood."""
+    from newsbot.subscriptions import parse_subscribe
+
+    spec = parse_subscribe(["#财经", "at", "08:00", "股市", "at", "18:00,07:30"], "Asia/Shanghai")
+    assert spec.times == ("07:30", "08:00", "18:00")
+    assert spec.filters.tags == ("财经",) and spec.filters.include == ("股市",)
+    spec = parse_subscribe(["at=09:00", "max=3", "tz=Europe/Berlin", "+weekend"], "UTC")
+    assert spec.times == ("09:00",) and spec.max_items == 3 and spec.timezone == "Europe/Berlin"
+    assert spec.filters.include == ("weekend",)
+    same = parse_subscribe(["tz", "Asia/Shanghai", "tz", "Asia/Shanghai", "weekday"], "UTC")
+    assert same.timezone == "Asia/Shanghai" and same.weekdays_only
+
+
+def test_set_accepts_the_subscribe_form() -> None:
+    """Item 16: ``/set 3 at 07:30`` as well as ``/set 3 at=07:30``."""
+    from newsbot.models import SubscriptionSpec
+    from newsbot.queries import UsageError
+    from newsbot.subscriptions import apply_settings
+
+    spec = apply_settings(
+        SubscriptionSpec(),
+        ["at", "07:30", "at", "18:00", "max", "5", "nosummary", "weekdays", "tz", "UTC"],
+    )
+    assert spec.times == ("07:30", "18:00") and spec.max_items == 5
+    assert not spec.show_summary and spec.weekdays_only and spec.timezone == "UTC"
+    assert apply_settings(spec, ["summary=on", "at=09:00"]).times == ("09:00",)
+    with pytest.raises(UsageError) as raised:
+        apply_settings(spec, ["nosumary"])
+    assert raised.value.params["option"] == "nosummary"
+    with pytest.raises(UsageError) as raised:
+        apply_settings(spec, ["#财经"])  # filters are set with tags=, words=, exclude=
+    assert raised.value.key == "sub.bad_setting"
+
+
+async def test_the_bot_answers_a_mistake_with_a_suggestion(bot: Running) -> None:
+    api, subs = bot.api, bot.store.subscriptions
+    reply = await ask(api, BOB, "/subscribe #财经 weekends")
+    assert "weekdays" in reply and "Subscribed" not in reply
+    assert subs.for_chat(BOB) == []
+    assert "Subscribed" in await ask(api, BOB, "/subscribe #财经 at 08:00 at 18:00")
+    (sub,) = subs.for_chat(BOB)
+    assert sub.spec.times == ("08:00", "18:00")
+    changed = await ask(api, BOB, f"/set {sub.id} at 07:30")
+    assert "Updated" in changed and "07:30" in changed
