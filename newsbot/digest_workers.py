@@ -6,13 +6,19 @@ event loop's process they compete with the sends for one interpreter; in a worke
 process they run on another core. ``processes = 0`` builds in a thread instead
 (tests, tiny deployments). Workers open their own connection to the same
 database; the digest's unique slot keeps two builders from recording it twice.
+
+A worker that dies (killed, out of memory) breaks its pool: the pool is rebuilt
+and the build tried again, with a log line, so one dead process never stops the
+scheduled digests. A build that breaks a fresh pool too is given up (logged).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
 from newsbot.config import Config
@@ -21,6 +27,9 @@ from newsbot.models import Subscription
 from newsbot.store.subscriptions import DigestRecord
 
 __all__ = ["DigestWorkers"]
+
+log = logging.getLogger(__name__)
+_TRIES = 3  # pools a build may break before it is given up
 
 _worker: tuple[DigestBuilder, object] | None = None
 
@@ -90,9 +99,31 @@ class DigestWorkers:
         if self.processes <= 0:
             return await asyncio.to_thread(self.builder.build, sub, slot, kind, now, bot_username)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._ensure_pool(), _build, sub.id, slot, kind, now, bot_username
-        )
+        for attempt in range(1, _TRIES + 1):
+            pool = self._ensure_pool()
+            try:
+                return await loop.run_in_executor(
+                    pool, _build, sub.id, slot, kind, now, bot_username
+                )
+            except BrokenProcessPool:
+                if attempt == _TRIES:
+                    raise
+                self._replace_broken(pool)
+                log.warning(
+                    "digest worker process died; pool rebuilt, building the digest of "
+                    "subscription %s for %s again (try %d)",
+                    sub.id,
+                    slot.isoformat(),
+                    attempt + 1,
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _replace_broken(self, pool: ProcessPoolExecutor) -> None:
+        """Drop a broken pool; the next build starts a new one. Builds that failed on the
+        same pool at once replace it only once."""
+        if self._pool is pool:
+            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         if self._pool is not None:
