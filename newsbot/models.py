@@ -42,6 +42,8 @@ class ArticleIn:
     keywords: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     url: str | None = None
+    # Fields the parser is unsure of ("title", "published", "body"); not stored.
+    uncertain: tuple[str, ...] = ()
 
     @property
     def body_text(self) -> str:

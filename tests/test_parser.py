@@ -144,10 +144,13 @@ def test_no_article_in_trivial_text(text: str) -> None:
         parse_page(text)
 
 
-def test_body_without_a_title() -> None:
-    text = "\n\n".join(["这是一段没有标题的正文，写了很多内容，但页面上没有任何标题。"] * 3)
-    with pytest.raises(NoArticleError, match="title"):
-        parse_page(text)
+def test_body_without_a_title_still_yields_the_article() -> None:
+    paragraph = "这是一段没有标题的正文，写了很多内容，但页面上没有任何标题。"
+    article = parse_page("\n\n".join([paragraph, "第二段也写了一些内容，说明了事情的经过。"]))
+    assert article.body[0] == paragraph
+    assert article.title == "这是一段没有标题的正文，写了很多内容，但页面上没有任何标题。"
+    assert article.published is None
+    assert set(article.uncertain) >= {"title", "published"}
 
 
 def test_parse_is_fast() -> None:

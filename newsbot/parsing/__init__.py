@@ -5,6 +5,6 @@ header, footer); :mod:`.rules` answers questions about single lines and pulls
 values out of labelled lines.
 """
 
-from newsbot.parsing.page import parse_page
+from newsbot.parsing.page import Reading, parse_page, read_page
 
-__all__ = ["parse_page"]
+__all__ = ["Reading", "parse_page", "read_page"]

@@ -43,6 +43,10 @@ _ELLIPSIS = frozenset("…。.")
 _NUMBERED_ITEM = re.compile(r"^(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]\s*\S")
 _MIN_BODY_CHARS = 20
 _SPLIT_REACH = 12  # lines at the top of a run searched for a swallowed dateline
+_CLOSE_RUN = 0.7  # a runner-up run this close (relative score) makes the body uncertain
+_FALLBACK_REACH = 30  # text lines above the body searched for a headline of last resort
+_MAX_TITLE = 60
+_FOOTER_SHOWN = 12  # footer lines whose role --explain names
 _MIN_LEAD = 10  # characters a lead box must share with the paragraph it announces
 _SHORT_LINE = 24  # a prose line this short may be a headline in a list
 _HEADER_BONUS = 2  # a run right under a dateline is the article far more often than not
@@ -66,27 +70,52 @@ class _Run:
         return self.lines[-1].pos
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How one page was read: the article, and what each line was taken for.
+
+    ``roles`` maps a line number (0-based, in the dump) to what the parser took
+    that line for; ``doubts`` maps an uncertain field to the reason. This is what
+    ``newsbot parse --explain`` prints.
+    """
+
+    article: ArticleIn
+    lines: tuple[Line, ...]
+    roles: dict[int, str]
+    doubts: dict[str, str]
+
+
 def parse_page(text: str) -> ArticleIn:
     """Recover the article of one page; raise :class:`NoArticleError` when there is none."""
+    return read_page(text).article
+
+
+def read_page(text: str) -> Reading:
+    """Read one page: the article, each line's role, and the fields in doubt."""
     lines = rules.make_lines(layout.repair(text.replace("\r\n", "\n").replace("\r", "\n")))
     found = _best_run(lines)
     if found is None:
         raise NoArticleError("no body paragraphs found")
-    run, date_index = found
+    run, date_index, runner_up = found
     if date_index is None:
         date_index = _dateline(lines, run.start)
+    doubts: dict[str, str] = {}
     title_lines = _title(lines, date_index if date_index is not None else run.start)
+    if date_index is None:
+        doubts["title"] = "no dateline under the headline"
     if not title_lines:
-        raise NoArticleError("no title found")
-    title = _join_title(title_lines)
-    title_end = title_lines[-1].pos
+        title_lines = _fallback_title(lines, run.start)
+        doubts["title"] = "no headline above the article: the nearest short line"
+    title_end = title_lines[-1].pos if title_lines else run.start - 1
+    title = _join_title(title_lines) if title_lines else ""
     header = [ln for ln in lines[title_end + 1 : run.start] if not ln.blank]
     footer = _footer(lines, run.end)
 
     lead = _lead(lines, run, title_end, "".join(title.split()))
     if lead is not None and lead.pos == _without_headings(run.lines)[0].pos:
         run = _Run(tuple(ln for ln in run.lines if ln.pos != lead.pos), run.score)
-    body = _body(run, title)
+    body_lines = _body_lines(run, title)
+    body = [rules.strip_trailing_widgets(ln.text) for ln in body_lines]
     author: str | None = None
     if body:
         last, credit = rules.trailing_credit(body[-1])
@@ -96,11 +125,18 @@ def parse_page(text: str) -> ArticleIn:
     body = [p for p in body if p]
     if sum(len(p) for p in body) < _MIN_BODY_CHARS:
         raise NoArticleError("no body paragraphs found")
+    if not title:
+        title = _title_from_body(body[0])
+        doubts["title"] = "no headline on the page: the first sentence"
+    if runner_up * _CLOSE_RUN > run.score:
+        doubts["body"] = "another block of text on the page is almost as long"
 
-    published, precision = _published(lines, date_index, run.end)
+    published, precision, date_doubt = _published(lines, date_index, run.end)
+    if date_doubt:
+        doubts["published"] = date_doubt
     vocabulary = title + "\n" + "\n".join(body)
     keywords = _keywords(header, footer, lines, vocabulary)
-    breadcrumb = _breadcrumb(lines, title_lines[0].pos)
+    crumb_index, breadcrumb = _breadcrumb(lines, title_lines[0].pos if title_lines else run.start)
     summary = next((s for s in map(rules.summary_in, header) if s), None)
     if summary is None and lead is not None:
         summary = lead.text
@@ -111,7 +147,7 @@ def parse_page(text: str) -> ArticleIn:
     )
     url = _url(lines, header, footer)
     tags = nlp.build_tags(breadcrumb, keywords, title, body)
-    return ArticleIn(
+    article = ArticleIn(
         title=title,
         body=tuple(body),
         summary=summary if summary else nlp.generate_summary(body),
@@ -125,7 +161,86 @@ def parse_page(text: str) -> ArticleIn:
         keywords=tuple(keywords),
         tags=tags,
         url=url,
+        uncertain=tuple(sorted(doubts)),
     )
+    roles = _roles(lines, run, body_lines, title_lines, date_index, lead, crumb_index, footer)
+    return Reading(article, tuple(lines), roles, doubts)
+
+
+def _roles(
+    lines: Sequence[Line],
+    run: _Run,
+    body_lines: Sequence[Line],
+    title_lines: Sequence[Line],
+    date_index: int | None,
+    lead: Line | None,
+    crumb_index: int | None,
+    footer: Sequence[Line],
+) -> dict[int, str]:
+    """What each line was taken for, for ``--explain``."""
+    roles: dict[int, str] = {}
+    for line in lines:
+        if line.blank:
+            continue
+        if line.chrome:
+            roles[line.pos] = "chrome"
+        elif line.caption:
+            roles[line.pos] = "caption"
+    for line in run.lines:
+        roles[line.pos] = "heading" if not line.prose else "skipped"
+    for line in body_lines:
+        roles[line.pos] = "body"
+    for line in lines[title_lines[-1].pos + 1 if title_lines else 0 : run.start]:
+        if _is_meta(line):
+            roles[line.pos] = "meta"
+    for line in footer[:_FOOTER_SHOWN]:
+        if _is_meta(line):
+            roles[line.pos] = "meta"
+        elif line.skip:
+            roles[line.pos] = "skipped"
+        elif line.stop and line.pos not in roles:
+            roles[line.pos] = "end of body"
+    if crumb_index is not None:
+        roles[crumb_index] = "breadcrumb"
+    for line in title_lines:
+        roles[line.pos] = "title"
+    if date_index is not None:
+        roles[date_index] = "dateline"
+    if lead is not None:
+        roles[lead.pos] = "summary (lead)"
+    for line in lines[: run.start]:
+        if rules.summary_in(line):
+            roles[line.pos] = "summary"
+    return roles
+
+
+def _is_meta(line: Line) -> bool:
+    return bool(
+        rules.source_in(line)
+        or rules.editors_in(line)
+        or (not line.prose and rules.author_in(line))
+        or rules.keyword_label_value(line)
+    )
+
+
+def _fallback_title(lines: Sequence[Line], body_start: int) -> list[Line]:
+    """A page without a recognisable headline: the nearest title-like line above its text."""
+    seen = 0
+    for line in reversed(lines[:body_start]):
+        if line.blank or line.chrome:
+            continue
+        seen += 1
+        if seen > _FALLBACK_REACH:
+            break
+        if rules.is_title_like(line) and not line.bullet:
+            return [line]
+    return []
+
+
+def _title_from_body(first: str) -> str:
+    """The first sentence of the article, cut to a headline's length."""
+    sentence = nlp.split_sentences(first)[0] if first else first
+    return sentence if len(sentence) <= _MAX_TITLE else sentence[: _MAX_TITLE - 1] + "…"
 
 
 # --------------------------------------------------------------------------
@@ -133,9 +248,11 @@ def parse_page(text: str) -> ArticleIn:
 # --------------------------------------------------------------------------
 
 
-def _best_run(lines: Sequence[Line]) -> tuple[_Run, int | None] | None:
-    """The run of prose most likely to be the article, and the dateline it swallowed."""
+def _best_run(lines: Sequence[Line]) -> tuple[_Run, int | None, int] | None:
+    """The run of prose most likely to be the article, the dateline it swallowed, and
+    the score of the next best run (how sure the choice is)."""
     best: tuple[_Run, int | None] | None = None
+    runner_up = 0
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -148,9 +265,13 @@ def _best_run(lines: Sequence[Line]) -> tuple[_Run, int | None] | None:
             # the article's own header: its dateline just above
             run = _Run(run.lines, run.score * _HEADER_BONUS)
         if best is None or run.score > best[0].score:
+            if best is not None:
+                runner_up = best[0].score
             best = (run, date_index)
+        else:
+            runner_up = max(runner_up, run.score)
         i = grown.end + 1
-    return best
+    return None if best is None else (*best, runner_up)
 
 
 def _dated_above(lines: Sequence[Line], start: int) -> bool:
@@ -297,16 +418,16 @@ def _without_headings(lines: Sequence[Line]) -> Sequence[Line]:
     return lines
 
 
-def _body(run: _Run, title: str) -> list[str]:
+def _body_lines(run: _Run, title: str) -> list[Line]:
+    """The run's lines that are paragraphs of the article, in order."""
     compact_title = "".join(title.split())
-    paragraphs: list[str] = []
+    kept: list[Line] = []
     for line in _without_headings(run.lines):
         if len(compact_title) >= 8 and compact_title in line.compact:
             continue  # a repeated title or "原标题" caption, not a paragraph
-        text = rules.strip_trailing_widgets(line.text)
-        if text:
-            paragraphs.append(text)
-    return paragraphs
+        if rules.strip_trailing_widgets(line.text):
+            kept.append(line)
+    return kept
 
 
 # --------------------------------------------------------------------------
@@ -408,19 +529,26 @@ def _first(extract: rules.Extractor, lines: Sequence[Line]) -> str | None:
 
 def _published(
     lines: Sequence[Line], date_index: int | None, body_end: int
-) -> tuple[datetime | None, Precision]:
+) -> tuple[datetime | None, Precision, str | None]:
+    """The publication time, its precision, and why it is in doubt (None: it is not)."""
     parsed = rules.find_date(lines[date_index].key) if date_index is not None else None
+    doubt: str | None = None
     if parsed is None:  # some pages print the date only under the article
         for line in lines[body_end + 1 : body_end + 12]:
             if rules.is_dated_label(line):
                 parsed = rules.find_date(line.key)
                 if parsed:
                     date_index = line.pos
+                    doubt = "the date is printed under the article"
                     break
     if parsed is None or date_index is None:
-        return None, "second"
-    year = parsed.year if parsed.year is not None else _nearest_year(lines, date_index)
-    return parsed.resolve(year), parsed.precision
+        return None, "second", "no date on the page"
+    year = parsed.year
+    if year is None:
+        year = _nearest_year(lines, date_index)
+        doubt = "the year is not printed" if year is None else "the year is taken from elsewhere"
+    published = parsed.resolve(year)
+    return published, parsed.precision, doubt
 
 
 def _nearest_year(lines: Sequence[Line], index: int) -> int | None:
@@ -459,23 +587,24 @@ def _keywords(
     return []
 
 
-def _breadcrumb(lines: Sequence[Line], title_index: int) -> tuple[str, ...]:
+def _breadcrumb(lines: Sequence[Line], title_index: int) -> tuple[int | None, tuple[str, ...]]:
+    """The trail above the headline and the line it is on (None: no trail)."""
     bullets: list[str] = []
     for line in reversed(lines[max(0, title_index - 30) : title_index]):
         if line.blank:
             continue
         items = rules.breadcrumb_in(line)
         if items:
-            return rules.clean_breadcrumb(items)
+            return line.pos, rules.clean_breadcrumb(items)
         if line.bullet and line.key:
             bullets.insert(0, line.key)
             continue
         if bullets and bullets[-1] == "正文" and len(bullets) <= 8:  # a list ending in 正文
-            return rules.clean_breadcrumb(bullets)
+            return line.pos + 1, rules.clean_breadcrumb(bullets)
         bullets = []
     if bullets and bullets[-1] == "正文" and len(bullets) <= 8:
-        return rules.clean_breadcrumb(bullets)
-    return ()
+        return None, rules.clean_breadcrumb(bullets)
+    return None, ()
 
 
 def _author(
