@@ -113,3 +113,30 @@ async def test_anonymous_group_admins_are_admins_of_that_group(bot: Running) -> 
     )
     (entry, *_) = subs.audit(GROUP)
     assert entry.action == "set" and "读书会" in entry.actor
+
+
+async def test_relayed_channel_posts_and_bare_unknown_commands_in_groups(bot: Running) -> None:
+    """Item 12, the same in a group: a channel post relayed into its discussion group,
+    and an unknown bare ``/roll`` (another bot's), get no answer there."""
+    api = bot.api
+    api.push_update(
+        {
+            "message": {
+                "message_id": 900,
+                "date": 1_750_000_000,
+                "chat": {"id": SUPERGROUP, "type": "supergroup", "title": "大群"},
+                "sender_chat": {"id": CHANNEL, "type": "channel", "title": "频道"},
+                "from": {"id": 777000, "is_bot": False, "first_name": "Telegram"},
+                "is_automatic_forward": True,
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            }
+        }
+    )
+    api.push_message(SUPERGROUP, MEMBER, "/roll 2d6")
+    api.push_message(GROUP, MEMBER, "/roll")
+    assert "/help" in await ask(api, GROUP, "/frobnicate@newsbot_test_bot", MEMBER)
+    assert "/help" in await ask(api, ALICE, "/roll")  # a private chat is told, as before
+    mine = await ask(api, SUPERGROUP, "/subscriptions", MEMBER)
+    assert len(api.sent(SUPERGROUP)) == 1 and "No subscriptions here" in mine
+    assert len(api.sent(GROUP)) == 1
