@@ -210,8 +210,13 @@ def _article_text(name: str, article: ArticleIn) -> str:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines).")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Show, line by line, what the parser took for what, and which fields it doubts.",
+)
 @pass_state
-def parse(state: State, files: tuple[Path, ...], as_json: bool) -> None:
+def parse(state: State, files: tuple[Path, ...], as_json: bool, explain: bool) -> None:
     """Parse seed FILES and print the recovered fields; the database is not touched.
 
     Exit status 1 when any file cannot be parsed (reasons go to stderr).
@@ -228,6 +233,9 @@ def parse(state: State, files: tuple[Path, ...], as_json: bool) -> None:
             click.echo(f"{path}: cannot read: {exc.strerror or exc}", err=True)
             failed += 1
             continue
+        if explain:
+            failed += _explain_page(path, data, max_bytes)
+            continue
         result = prepare_seed(str(path), data, "", max_bytes)
         if not isinstance(result, SeedFile):
             click.echo(f"{path}: {result.reason}", err=True)
@@ -241,6 +249,27 @@ def parse(state: State, files: tuple[Path, ...], as_json: bool) -> None:
             else:
                 click.echo(_article_text(record.origin, record.article))
     sys.exit(1 if failed else 0)
+
+
+def _explain_page(path: Path, data: bytes, max_bytes: int) -> int:
+    """Print how one page was read; 1 when it could not be read."""
+    from newsbot.parsing import read_page
+    from newsbot.parsing.explain import explain
+    from newsbot.records import looks_like_json
+    from newsbot.textio import decode_seed
+
+    try:
+        text = decode_seed(data, max_bytes=max_bytes)
+        if looks_like_json(text):
+            click.echo(f"{path}: JSON records carry their fields; there is no page to explain")
+            return 0
+        reading = read_page(text)
+    except NewsbotError as exc:
+        click.echo(f"{path}: {exc}", err=True)
+        return 1
+    click.echo(f"== {path}")
+    click.echo(explain(reading))
+    return 0
 
 
 # ---------------------------------------------------------------------- ingest
@@ -298,6 +327,12 @@ def ingest(
         click.echo(
             f"{report.files} files: {report.new} new, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.failed} failed ({report.seconds:.1f}s)"
+        )
+        click.echo(
+            f"parser unsure of {report.uncertain_titles} titles and "
+            f"{report.uncertain_dates} dates"
+            + (" (newsbot parse --explain FILE shows why)" if report.uncertain_titles
+               or report.uncertain_dates else "")
         )
     sys.exit(1 if report.failed else 0)
 

@@ -58,6 +58,10 @@ class IngestReport:
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
+    # Parsed articles whose title or date the parser is unsure of
+    # (``newsbot parse --explain FILE`` says why).
+    uncertain_titles: int = 0
+    uncertain_dates: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -69,6 +73,7 @@ class IngestReport:
             "failed": self.failed,
             "failures": [{"file": f.file, "reason": f.reason} for f in self.failures],
             "seconds": round(self.seconds, 3),
+            "uncertain": {"title": self.uncertain_titles, "published": self.uncertain_dates},
         }
 
 
@@ -220,6 +225,10 @@ def _ingest_batch(
         if isinstance(item, Failure):
             _fail(report, item.file, item.reason)
     good = [p for p in prepared if isinstance(p, SeedFile)]
+    for seed in good:
+        for record in seed.records:
+            report.uncertain_titles += "title" in record.article.uncertain
+            report.uncertain_dates += "published" in record.article.uncertain
     for outcomes in store.save_seed_files(good):
         for outcome in outcomes:
             setattr(report, outcome, getattr(report, outcome) + 1)
