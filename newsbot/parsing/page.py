@@ -137,7 +137,9 @@ def read_page(text: str) -> Reading:
     vocabulary = title + "\n" + "\n".join(body)
     keywords = _keywords(header, footer, lines, vocabulary)
     crumb_index, breadcrumb = _breadcrumb(lines, title_lines[0].pos if title_lines else run.start)
-    summary = next((s for s in map(rules.summary_in, header) if s), None)
+    opening = body_lines[0].pos if body_lines else run.end
+    above_text = [ln for ln in lines[title_end + 1 : opening] if not ln.blank]
+    summary = next((s for s in map(rules.summary_in, above_text) if s), None)
     if summary is None and lead is not None:
         summary = lead.text
     author = _author(header, footer, run, title_lines, date_index, lines) or author
@@ -208,7 +210,7 @@ def _roles(
         roles[date_index] = "dateline"
     if lead is not None:
         roles[lead.pos] = "summary (lead)"
-    for line in lines[: run.start]:
+    for line in lines[: body_lines[0].pos if body_lines else run.start]:
         if rules.summary_in(line):
             roles[line.pos] = "summary"
     return roles
