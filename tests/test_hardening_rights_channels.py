@@ -146,3 +146,13 @@ async def test_channel_admins_manage_a_channel_subscription_from_a_private_chat(
     assert subs.for_chat(CHANNEL) == []
     actions = [(e.action, e.actor) for e in reversed(subs.audit(CHANNEL))]
     assert actions == [("subscribe", "Editor"), ("set", "Editor"), ("unsubscribe", "Moderator")]
+
+
+async def test_any_channel_admin_can_list_its_subscriptions(bot: Running) -> None:
+    """Item 14: an administrator who did not create a subscription can find its id."""
+    api = bot.api
+    assert "Subscribed" in await ask(api, EDITOR, "/channel add @morning #财经")
+    assert "No channel subscriptions" in await ask(api, MODERATOR, "/channel list")
+    listed = await ask(api, MODERATOR, "/channel list @morning")
+    assert "Subscription #1" in listed and "早报频道" in listed
+    assert "not an administrator" in await ask(api, READER, "/channel list @morning")

@@ -23,7 +23,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def channel(update: Update, context: NewsContext) -> None:
-    """/channel add @name [filters] [at ...] | list | remove @name [id]"""
+    """/channel add @name [filters] [at ...] | list [@name] | remove @name [id]"""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
@@ -32,8 +32,10 @@ async def channel(update: Update, context: NewsContext) -> None:
         return
     args = context.args or []
     action = args[0].lower() if args else ""
-    if action == "list":
+    if action == "list" and len(args) == 1:
         await list_channels(update, context)
+    elif action == "list" and len(args) == 2:
+        await list_channel(update, context, args[1])
     elif action == "add" and len(args) >= 2:
         await add(update, context, args[1], args[2:])
     elif action == "remove" and len(args) in (2, 3):
@@ -79,6 +81,28 @@ async def list_channels(update: Update, context: NewsContext) -> None:
         if s.chat_type == ChatType.CHANNEL
         and (user.id in services.config.bot.admins or s.created_by == user.id)
     ]
+    if not subs:
+        await say(update, context, "channel.none")
+        return
+    await show(update, context, subs, lead="channel.list_heading")
+
+
+async def list_channel(update: Update, context: NewsContext, raw_name: str) -> None:
+    """One channel's subscriptions, for any of its administrators (whoever created them)."""
+    services = context.services
+    user = update.effective_user
+    assert user is not None
+    name = _name(raw_name)
+    found = await find_channel(context.bot, name)
+    if found.chat is None or found.problem is not None:
+        await say(update, context, found.problem or "channel.not_found", channel=name)
+        return
+    admins = services.config.bot.admins
+    problem = await user_may(context.bot, found.chat.id, user, admins, Need.MANAGE)
+    if problem is not None:
+        await say(update, context, problem, channel=name)
+        return
+    subs = await asyncio.to_thread(services.store.subscriptions.for_chat, found.chat.id)
     if not subs:
         await say(update, context, "channel.none")
         return
