@@ -46,6 +46,8 @@ _SPLIT_REACH = 12  # lines at the top of a run searched for a swallowed dateline
 _CLOSE_RUN = 0.7  # a runner-up run this close (relative score) makes the body uncertain
 _FALLBACK_REACH = 30  # text lines above the body searched for a headline of last resort
 _MAX_TITLE = 60
+_TAG_REACH = 12  # footer lines searched for unlabelled tags
+_MAX_TAG = 12
 _FOOTER_SHOWN = 12  # footer lines whose role --explain names
 _MIN_LEAD = 10  # characters a lead box must share with the paragraph it announces
 _SHORT_LINE = 24  # a prose line this short may be a headline in a list
@@ -586,6 +588,28 @@ def _keywords(
         found = rules.glued_keyword_line(line, vocabulary)
         if found:
             return found
+    return _footer_tags(footer[:_TAG_REACH], vocabulary)
+
+
+def _footer_tags(footer: Sequence[Line], vocabulary: str) -> list[str]:
+    """Unlabelled tag links under the article: a strip (``子弹  相对论``,
+    ``20190926|国贸|增长率``) or a short bullet list of words, most of which the
+    article itself uses."""
+    bullets: list[Line] = []
+    for line in footer:
+        if line.bullet and len(line.key) <= _MAX_TAG:
+            bullets.append(line)
+            continue
+        if len(bullets) >= 2:
+            break
+        bullets = []
+        if line.stop or line.skip:
+            continue  # a credit or label line ("题图来自 Hater"), not a strip of tags
+        found = rules.tag_strip(line.key, vocabulary)
+        if found:
+            return found
+    if len(bullets) >= 2:
+        return rules.tag_strip(" ".join(ln.key for ln in bullets), vocabulary) or []
     return []
 
 

@@ -877,6 +877,32 @@ def _plausible_outlet(token: str) -> bool:
     )
 
 
+_MAX_TAG_CJK = 6  # a tag printed as a link is a word or two, not a clause
+_BLOCK_LABEL = re.compile(r"(?:资讯|搜索|阅读|推荐|标签|关键词|专题|新闻|热词)$")
+_TAG_SPLIT = re.compile(r"\s*[|｜]\s*|\s+")
+_NOT_TAGS = re.compile(r"[，。！？；,!?;:：、()（）《》“”\"@#]")
+
+
+def tag_strip(key: str, vocabulary: str) -> list[str] | None:
+    """Words of a strip of tag links, when most of them are words of the article.
+
+    2-8 short tokens separated by spaces or bars, no punctuation; a leading token the
+    article does not use (the block's own label, ``相关资讯``) is dropped.
+    """
+    if _NOT_TAGS.search(key) or len(key) > 80:
+        return None
+    tokens = [t for t in _TAG_SPLIT.split(key) if t]
+    if tokens and tokens[0] not in vocabulary and _BLOCK_LABEL.search(tokens[0]):
+        tokens = tokens[1:]
+    if not 2 <= len(tokens) <= 8 or any(len(t) > 10 for t in tokens):
+        return None
+    known = sum(t in vocabulary for t in tokens)
+    if known < min(2, len(tokens) - 1) or known < 0.5 * len(tokens):
+        return None
+    return list(dict.fromkeys(tokens))
+
+
+
 def glued_keyword_line(line: Line, vocabulary: str) -> list[str] | None:
     """Keywords from an unlabelled strip of tag links printed without separators."""
     key = line.key
@@ -890,4 +916,6 @@ def glued_keyword_line(line: Line, vocabulary: str) -> list[str] | None:
         pieces.extend(found)
     if len(pieces) < 4 or sum(map(len, pieces)) / len(pieces) < 2.5:
         return None
+    if any(len(p) > _MAX_TAG_CJK and _CJK.search(p) for p in pieces):
+        return None  # a clause of a sub-headline, not a tag
     return pieces
