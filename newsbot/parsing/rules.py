@@ -255,6 +255,8 @@ _STOP = re.compile(
 # "39健康网(www.39.net)专稿,未经书面授权请勿转载。"
 _NOTICE = re.compile(
     r"未经.{0,12}(?:许可|授权|允许).{0,12}(?:转载|使用|复制)|(?:转载|转发).{0,8}请?注明出处"
+    r"|仅代表.{0,10}(?:作者|本人|个人).{0,4}(?:观点|立场)|不代表.{0,12}(?:观点|立场)"
+    r"|仅提供信息(?:发布|存储)"
 )
 
 
@@ -295,6 +297,8 @@ def is_title_like(line: Line) -> bool:
         return False
     if _TITLE_CHROME.search(text) or _SHORT_WIDGET.match(text) or breadcrumb_in(line) is not None:
         return False
+    if _REPORTER_LINE.match(text):
+        return False  # a byline: 本报记者 石磊 发自南岭
     return not skip_label(line) and not is_stop(line)
 
 
@@ -307,6 +311,11 @@ _FULL_DATE = re.compile(
     r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*"
     r"(?P<d>\d{1,2})(?!\d)\s*日?" + _TIME
 )
+# Day first, as European and some Hong Kong pages print it: 06/05/2023, 06.05.2023 14:20.
+_DAY_FIRST = re.compile(
+    r"(?<![\d./\-])(?P<a>\d{1,2})\s*(?P<sep>[/.\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*"
+    r"(?P<y>(?:19|20)\d{2})(?!\d)" + _TIME
+)
 _YEARLESS = re.compile(
     r"(?<![\d./\-年])(?P<m>\d{1,2})\s*(?:[-/]|月)\s*(?P<d>\d{1,2})\s*日?\s*"
     r"(?P<H>\d{1,2})\s*:\s*(?P<M>\d{2})(?::(?P<S>\d{2}))?(?!\d)"
@@ -315,7 +324,10 @@ _YEARLESS_LABELLED = re.compile(
     r"(?:发布时间|发表时间|发布日期|发表于|时间|日期)\s*[:：]?\s*"
     r"(?P<m>\d{1,2})\s*(?:[-/]|月)\s*(?P<d>\d{1,2})\s*日?" + _TIME
 )
-_OFFSET = re.compile(r"(?:GMT|UTC)\s*(?P<sign>[+-])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?")
+_OFFSET = re.compile(
+    r"(?:GMT|UTC)\s*(?P<sign>[+-])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?(?!\d)"
+    r"|(?<=\d)\s?(?P<isign>[+-])(?P<ih>[01]\d):(?P<im>[0-5]\d)(?!\d)"  # ISO: +08:00
+)
 _NOT_A_DATELINE = re.compile(r"今天是|农历|天气")  # the site-wide date bar
 
 
@@ -353,19 +365,18 @@ def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
         return None
     match = _FULL_DATE.search(key)
     year: int | None = None
+    day_first = None if match else _DAY_FIRST.search(key)
     if match:
         year = int(match["y"])
+    elif day_first:
+        return _day_first(day_first, key)
     elif allow_yearless:
         match = _YEARLESS_LABELLED.search(key) or _YEARLESS.search(key)
     if match is None:
         return None
     hour, minute, second = match["H"], match["M"], match["S"]
     precision: Precision = "day" if hour is None else ("minute" if second is None else "second")
-    tz = CHINA_TZ
-    offset = _OFFSET.search(key, match.end())
-    if offset and offset.start() - match.end() < 8:
-        delta = timedelta(hours=int(offset["h"]), minutes=int(offset["m"] or 0))
-        tz = timezone(delta if offset["sign"] == "+" else -delta)
+    tz = _offset_after(key, match.end()) if hour is not None else CHINA_TZ
     parsed = ParsedDate(
         year,
         int(match["m"]),
@@ -381,6 +392,43 @@ def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
     if parsed.resolve(2000) is None:  # 2000 is a leap year: only checks month/day/time ranges
         return None
     return parsed
+
+
+def _day_first(match: re.Match[str], key: str) -> ParsedDate | None:
+    """``DD/MM/YYYY`` (or ``MM/DD/YYYY`` when only that reading is a date)."""
+    a, b = int(match["a"]), int(match["b"])
+    day, month = (b, a) if b > 12 >= a else (a, b)
+    hour, minute, second = match["H"], match["M"], match["S"]
+    precision: Precision = "day" if hour is None else ("minute" if second is None else "second")
+    parsed = ParsedDate(
+        int(match["y"]),
+        month,
+        day,
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        precision,
+        _offset_after(key, match.end()),
+        match.start(),
+        match.end(),
+    )
+    return parsed if parsed.resolve() is not None else None
+
+
+def _offset_after(key: str, end: int) -> timezone:
+    """The zone printed right after a time (``GMT+1``, ``UTC+08:00``, ``+08:00``), else +08:00."""
+    offset = _OFFSET.search(key, end)
+    if offset is None or offset.start() - end >= 8:
+        return CHINA_TZ
+    sign, hours, minutes = (
+        (offset["sign"], offset["h"], offset["m"])
+        if offset["sign"]
+        else (offset["isign"], offset["ih"], offset["im"])
+    )
+    delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+    if delta > timedelta(hours=14):
+        return CHINA_TZ
+    return timezone(delta if sign == "+" else -delta)
 
 
 # --------------------------------------------------------------------------
@@ -529,7 +577,10 @@ def _editor_names(raw: str) -> str | None:
 
 
 _NAME_PART = re.compile(r"^[\u3400-\u9fffA-Za-z0-9_·•]{2,20}$")
-_LABEL_WORD = re.compile(r"编辑|责编|来源|作者|记者|时间|日期|选稿|校对|审核|监制|出品|\d{4}")
+_LABEL_WORD = re.compile(
+    r"编辑|责编|来源|作者|记者|时间|日期|选稿|校对|审核|监制|出品|通讯员|实习生|摄影|摄像|"
+    r"点击|浏览|阅读|评论|\d{4}"
+)
 
 
 def editor_in(line: Line) -> str | None:
@@ -538,7 +589,7 @@ def editor_in(line: Line) -> str | None:
     return min(found)[1] if found else None
 
 
-_ROLE = r"(?!通讯员|实习生|见习|摄影|摄像|编辑|报道)"
+_ROLE = r"(?!通讯员|实习生|见习|摄影|摄像|编辑|报道|发自)"
 _NAMES = (
     _ROLE + r"[\u3400-\u9fff·]{2,4}(?:(?:\s+|[、,，]\s*)" + _ROLE + r"[\u3400-\u9fff·]{2,4}){0,3}"
 )
@@ -546,7 +597,9 @@ _REPORTER_PAREN = re.compile(
     r"\([^()]{0,20}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员[^()]*)?\)"
 )
 _REPORTER_LINE = re.compile(
-    r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员.*)?[)\]]?"
+    r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*"
+    r"(?:[|｜/]?\s*通讯员.*)?[)\]]?"
+    r"(?:\s*(?:发自|报道|摄影报道)\S{0,8})?"  # 本报记者 石磊 发自南岭
     r"(?:\s+(?:来源|编辑|责任编辑|责编|摄影|通讯员)\s*[:：].*)?$"  # more credits on the line
 )
 # A wire dateline names its reporters in brackets, with or without 记者:
@@ -558,6 +611,7 @@ _WIRE_REPORTERS = re.compile(
 )
 _AUTHOR_LABEL = re.compile(
     r"(?:^|(?<=[\s|｜(\[【》•□]))(?:(?:作者|撰文|撰稿|执笔|采写)\s*[:：︱|丨]?|(?:文\s*/\s*图|图\s*/\s*文|文|图)\s*[:：/])\s*"
+    r"(?:(?:本报|本台|本网|本刊)?(?:特约|见习)?记者\s*)?"  # 作者：记者 谭思远
     r"(?P<n>[\u3400-\u9fffA-Za-z·]{2,20}(?:(?:\s|[、,，]\s*)[\u3400-\u9fff]{2,4}){0,2})"
 )
 _NOT_A_NAME = re.compile(r"文章|最新|更多|简介|主页|专栏|推荐|介绍|信息|原创|声明|链接|来源")
@@ -651,12 +705,24 @@ _KEYWORD_LABEL = re.compile(
 )
 
 
+_KEYWORD_LABEL_INSIDE = re.compile(
+    r"(?<=\s)(?:文章标签|标签|关键词|关键字|tags?)\s*[:：]\s*", re.IGNORECASE
+)
+_NEXT_LABEL = re.compile(r"\s\S{1,6}[:：]")
+
+
 def keyword_label_value(line: Line) -> str | None:
-    """``""`` for a bare keyword label, the listed text after one, None for other lines."""
-    match = _KEYWORD_LABEL.match(line.key)
+    """``""`` for a bare keyword label, the listed text after one, None for other lines.
+
+    The label may also follow other labelled text on the line
+    (``分类专栏: 后端架构 文章标签: Rust 日志采集``).
+    """
+    match = _KEYWORD_LABEL.match(line.key) or _KEYWORD_LABEL_INSIDE.search(line.key)
     if not match:
         return None
-    return line.key[match.end() :].strip()
+    rest = line.key[match.end() :]
+    following = _NEXT_LABEL.search(rest)
+    return (rest[: following.start()] if following else rest).strip()
 
 
 _SCRIPT_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+#_\-]*|[^\sA-Za-z0-9]+")
@@ -896,7 +962,7 @@ def tag_strip(key: str, vocabulary: str) -> list[str] | None:
         tokens = tokens[1:]
     if not 2 <= len(tokens) <= 8 or any(len(t) > 10 for t in tokens):
         return None
-    known = sum(t in vocabulary for t in tokens)
+    known = sum(t in vocabulary and len(t) >= 2 and not t.isdigit() for t in tokens)
     if known < min(2, len(tokens) - 1) or known < 0.5 * len(tokens):
         return None
     return list(dict.fromkeys(tokens))
