@@ -20,6 +20,9 @@ from collections import Counter
 __all__ = ["display_width", "repair"]
 
 _BOX = re.compile(r"[\u2500-\u257f]")
+_RULE = "│"  # the vertical rule between a box-drawn table's cells
+_BORDER = re.compile(r"^\s*[\u2500-\u257f][\u2500-\u257f\s]*$")
+_SEPARATOR_SHARE = 0.6  # a column rule is at the same place in this share of rows
 _MIN_WRAP = 50  # display columns: narrower "wrapping" is a menu, not a paragraph
 _MIN_WRAPPED_LINES = 8
 _BULLET = re.compile(r"^\s*[•□■◆●○▪◦·*]")
@@ -36,6 +39,8 @@ def repair(text: str) -> str:
     """The dump with table borders removed and fixed-width wrapping undone."""
     lines = text.split("\n")
     if _BOX.search(text):
+        if _RULE in text:
+            lines = _unfold_tables(lines)
         lines = [_BOX.sub(" ", line).rstrip() for line in lines]
     widths = [display_width(line.rstrip()) if line.strip() else 0 for line in lines]
     wrap = _wrap_widths(lines, widths)
@@ -52,6 +57,88 @@ def repair(text: str) -> str:
         if head is not None and not _wrapped(widths[i], wrap, line):
             head = None
     return "\n".join(out)
+
+
+def _unfold_tables(lines: list[str]) -> list[str]:
+    """Print each column of a box-drawn table on its own, its wrapped cells joined.
+
+    A text browser draws a table's columns side by side (``│ sidebar │ article │``),
+    so one line holds pieces of several columns. Each block of ruled rows is
+    replaced by its columns one after the other, left to right; inside a column a
+    cell line that fills the column's width was wrapped there and is joined with the
+    next. A table of one column (a page drawn in a frame) keeps its line count.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if _RULE not in lines[i]:
+            out.append(lines[i])
+            i += 1
+            continue
+        end = i
+        while end < len(lines) and (_RULE in lines[end] or _BORDER.match(lines[end])):
+            end += 1
+        out.extend(_columns(lines[i:end]))
+        i = end
+    return out
+
+
+def _columns(block: list[str]) -> list[str]:
+    rows = [line for line in block if _RULE in line]
+    seps: Counter[int] = Counter()
+    for row in rows:
+        seps.update(_display_positions(row))
+    cuts = sorted(col for col, n in seps.items() if n >= _SEPARATOR_SHARE * len(rows))
+    if not cuts:
+        return block
+    cells = [_cut(line, cuts) if _RULE in line else [""] * (len(cuts) + 1) for line in block]
+    widths = [b - a - 1 for a, b in zip([-1, *cuts], [*cuts, 10_000], strict=True)]
+    out: list[str] = []
+    for col in range(len(cuts) + 1):
+        column = [row[col] for row in cells]
+        if not any(cell.strip() for cell in column):
+            continue
+        out.extend(_join_wrapped(column, widths[col]))
+    return out
+
+
+def _display_positions(row: str) -> list[int]:
+    found: list[int] = []
+    col = 0
+    for ch in row:
+        if ch == _RULE:
+            found.append(col)
+        col += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return found
+
+
+def _cut(row: str, cuts: list[int]) -> list[str]:
+    """``row`` split at the display columns ``cuts`` (the separators dropped)."""
+    cells = [""] * (len(cuts) + 1)
+    col = 0
+    index = 0
+    for ch in row:
+        while index < len(cuts) and col > cuts[index]:
+            index += 1
+        if not (index < len(cuts) and col == cuts[index]):
+            cells[index] += ch
+        col += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return [cell.rstrip() for cell in cells]
+
+
+def _join_wrapped(column: list[str], width: int) -> list[str]:
+    out = list(column)
+    head: int | None = None
+    for i, cell in enumerate(column):
+        if head is not None and cell.strip():
+            out[head] = _glue(out[head], cell.strip())
+            out[i] = ""
+        else:
+            head = i if cell.strip() else None
+        full = display_width(cell) >= width - _SLACK and not _ENDS.search(cell)
+        if head is not None and not full:
+            head = None
+    return out
 
 
 def _wrap_widths(lines: list[str], widths: list[int]) -> set[int]:

@@ -46,6 +46,7 @@ _SPLIT_REACH = 12  # lines at the top of a run searched for a swallowed dateline
 _CLOSE_RUN = 0.7  # a runner-up run this close (relative score) makes the body uncertain
 _FALLBACK_REACH = 30  # text lines above the body searched for a headline of last resort
 _MAX_TITLE = 60
+_DANGLING = 50  # characters: a last line shorter than this without a sentence end is dropped
 _TAG_REACH = 12  # footer lines searched for unlabelled tags
 _MAX_TAG = 12
 _FOOTER_SHOWN = 12  # footer lines whose role --explain names
@@ -125,6 +126,11 @@ def read_page(text: str) -> Reading:
             body[-1] = last
             author = credit
     body = [p for p in body if p]
+    while len(body) > 1 and _dangling(body[-1]) and rules.ends_sentence(body[-2]):
+        body.pop()  # a widget's line under an article that has ended: no sentence end
+    while len(body) > 1 and rules.is_bracketed_note(body[-1]):
+        note = body.pop()  # （本文仅为科普，不能替代诊断）, （完）: a note under the text
+        author = author or rules.credit_in(note)  # …or the byline: （袁源）
     if sum(len(p) for p in body) < _MIN_BODY_CHARS:
         raise NoArticleError("no body paragraphs found")
     if not title:
@@ -225,6 +231,11 @@ def _is_meta(line: Line) -> bool:
         or (not line.prose and rules.author_in(line))
         or rules.keyword_label_value(line)
     )
+
+
+def _dangling(paragraph: str) -> bool:
+    """A short last line that does not end a sentence (interface text, a link)."""
+    return len(paragraph) < _DANGLING and not rules.ends_sentence(paragraph)
 
 
 def _fallback_title(lines: Sequence[Line], body_start: int) -> list[Line]:
@@ -656,7 +667,7 @@ def _author(
         if name:
             return name
     if date_index is not None:
-        name = rules.author_before_date(lines[date_index].key)
+        name = rules.author_before_date(lines[date_index])
         if name:
             return name
     return _unlabelled_author(lines, title_lines, date_index)
@@ -679,7 +690,7 @@ def _unlabelled_author(
 def _unlabelled_source(lines: Sequence[Line], date_index: int | None, title: str) -> str | None:
     if date_index is None:
         return None
-    return rules.source_around_date(lines[date_index].key, title, "\n".join(ln.key for ln in lines))
+    return rules.source_around_date(lines[date_index], title, "\n".join(ln.key for ln in lines))
 
 
 def _url(lines: Sequence[Line], header: Sequence[Line], footer: Sequence[Line]) -> str | None:

@@ -105,6 +105,7 @@ class Line(NamedTuple):
     caption: bool  # an image caption (see is_caption)
     stop: bool  # a label that ends the body (see is_stop)
     skip: bool  # metadata to skip inside the body (see skip_label)
+    after_image: bool = False  # the text followed an image (an avatar before a byline)
 
     @property
     def compact(self) -> str:
@@ -127,7 +128,9 @@ def make_lines(text: str) -> list[Line]:
             continue
         clean = _SPACES.sub(" ", stripped).rstrip()
         key = _SPACES.sub(" ", keys[index]).strip()
+        after_image = False
         if "[" in key and _PLACEHOLDER.match(key) is None:  # text with images glued in
+            after_image = _INLINE_PLACEHOLDER.match(key) is not None
             clean = squash(_INLINE_PLACEHOLDER.sub(" ", clean)) or clean
             key = squash(_INLINE_PLACEHOLDER.sub(" ", key)) or key
         bullet = False
@@ -154,6 +157,7 @@ def make_lines(text: str) -> list[Line]:
                 not (chrome or short) and _caption_key(key),
                 _STOP.match(key) is not None or _is_notice(key),
                 _SKIP_LABEL.match(key) is not None,
+                after_image,
             )
         )
     return lines
@@ -207,6 +211,11 @@ _TRUNCATED = re.compile(
     r"(?:\.{3,}|(?<!…)…)\s*(?:[【\[][^】\]]{1,6}[】\]]|>>|»|更多|详细|全文)?$"
     r"|[【\[](?:详细|全文|更多|阅读全文)[】\]]$"
 )
+
+
+def ends_sentence(text: str) -> bool:
+    """Does ``text`` end with a sentence end (。！？!? …, closing quotes allowed)?"""
+    return _ENDS_SENTENCE.search(fold(text)) is not None
 
 
 def has_cjk(text: str) -> bool:
@@ -664,10 +673,23 @@ _CREDIT_LINE = re.compile(
 
 def credit_line(line: Line) -> str | None:
     """A line that is only a bracketed byline printed under the article: ``（袁源）``."""
-    match = _CREDIT_LINE.match(line.key)
+    return credit_in(line.key)
+
+
+def credit_in(text: str) -> str | None:
+    """The names of a bracketed byline (``（袁源）``, ``(文/李四 王五)``), if that is all."""
+    match = _CREDIT_LINE.match(fold(text).strip())
     if not match or _NOT_CREDIT.search(match["n"]):
         return None
     return _names(match["n"])
+
+
+_BRACKETED = re.compile(r"^\s*(?:[(（][^()（）]*[)）]|【[^【】]*】|\[[^\[\]]*\])\s*$")
+
+
+def is_bracketed_note(paragraph: str) -> bool:
+    """A short paragraph wholly in brackets under the text: an editor's note or ``（完）``."""
+    return len(paragraph) <= 80 and _BRACKETED.match(fold(paragraph)) is not None
 
 
 def trailing_credit(paragraph: str) -> tuple[str, str | None]:
@@ -874,8 +896,9 @@ def looks_like_name_line(line: Line) -> bool:
     )
 
 
-def source_around_date(dateline: str, title: str, page: str) -> str | None:
+def source_around_date(line: Line, title: str, page: str) -> str | None:
     """An unlabelled outlet printed on the dateline: ``2019年11月25日 18:57 参考消息``."""
+    dateline = line.key
     parsed = find_date(dateline)
     if parsed is None:
         return None
@@ -889,8 +912,8 @@ def source_around_date(dateline: str, title: str, page: str) -> str | None:
         "",
         dateline[: parsed.start],
     ).split()
-    if not before:
-        return None
+    if not before or author_before_date(line):
+        return None  # the name before the date is the author's
     token = before[0]
     if re.match(r"^[\u3400-\u9fff]{2,4}[:：].", token):
         token = re.split(r"[:：]", token, maxsplit=1)[1]  # "原创：39健康网": label, outlet
@@ -921,15 +944,27 @@ def looks_like_person(token: str) -> bool:
     )
 
 
-def author_before_date(dateline: str) -> str | None:
-    """A person's name printed alone right before the date (``[avatar] 谢若含2017-03-01``)."""
-    parsed = find_date(dateline)
+def author_before_date(dateline: Line) -> str | None:
+    """A person's name printed right before the date (``谢若含2017-03-01``), or the
+    account name after an avatar image (``[avatar] 老K在折腾 于 2023-06-12 发布``)."""
+    parsed = find_date(dateline.key)
     if parsed is None:
         return None
-    before = dateline[: parsed.start].split()
+    before = dateline.key[: parsed.start].split()
     if len(before) == 1 and looks_like_person(before[0]):
         return before[0]
+    if dateline.after_image and before and _account_name(before[0]):
+        return before[0]
     return None
+
+
+def _account_name(token: str) -> bool:
+    return (
+        2 <= len(token) <= 16
+        and not _WIDGET_WORD.search(token)
+        and not _LABEL_WORD.search(token)
+        and not re.search(r"[:：\d]", token)
+    )
 
 
 def _plausible_outlet(token: str) -> bool:
