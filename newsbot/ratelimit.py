@@ -17,6 +17,10 @@ between, so however the network jitters, the server never sees more than
 After a 429, :meth:`RateLimiter.pause` stops every send until ``retry_after`` has
 passed (it never ends early), and :meth:`RateLimiter.pause_chat` stops one chat.
 
+``acquire(..., urgent=True)`` (replies to readers) goes before the others (the
+digest fan-out): while an urgent send waits only for room in the overall window,
+ordinary sends leave that room to it.
+
 The bookkeeping (:meth:`delay`, :meth:`reserve`, :meth:`release`) takes ``now`` as
 an argument and is tested without a clock; :meth:`acquire` and :meth:`slot` add the
 waiting, with an injectable ``clock`` and ``sleep``.
@@ -104,10 +108,11 @@ class _Window:
         while self.ends and self.ends[0] <= horizon:
             self.ends.popleft()
 
-    def delay(self, now: float) -> float | None:
-        """Seconds until one more send fits; None while only a send in flight can free it."""
+    def delay(self, now: float, keep: int = 0) -> float | None:
+        """Seconds until one more send fits (leaving ``keep`` places to others); None
+        while only a send in flight can free it."""
         self.expire(now)
-        over = len(self.ends) + self.in_flight - self.rate.count + 1
+        over = len(self.ends) + self.in_flight - self.rate.count + 1 + keep
         if over <= 0:
             return 0.0
         if over > len(self.ends):
@@ -147,6 +152,7 @@ class RateLimiter:
         self._chat_paused_until: dict[int, float] = {}
         self._released: asyncio.Event | None = None
         self._reserves = 0
+        self._urgent: dict[object, tuple[int, str]] = {}  # urgent acquirers waiting
 
     # ------------------------------------------------------------------ pauses
 
@@ -179,16 +185,20 @@ class RateLimiter:
         chat_wait = window.delay(now)
         return None if chat_wait is None else max(wait, chat_wait)
 
-    def delay(self, chat_id: int, chat_type: str, now: float | None = None) -> float | None:
+    def delay(
+        self, chat_id: int, chat_type: str, now: float | None = None, *, urgent: bool = True
+    ) -> float | None:
         """Seconds until a send to this chat is allowed (0: now); None while the windows are
-        full of sends in flight (wait for a :meth:`release`)."""
+        full of sends in flight (wait for a :meth:`release`). An ordinary (not ``urgent``)
+        send also leaves room in the overall window for the urgent sends waiting for it."""
         now = self._clock() if now is None else now
         wait = self.chat_delay(chat_id, chat_type, now)
         if wait is None:
             return None
         wait = max(wait, self._paused_until - now)
         if self._overall is not None:
-            overall = self._overall.delay(now)
+            keep = 0 if urgent else self._urgent_ready(now)
+            overall = self._overall.delay(now, keep)
             if overall is None:
                 return None
             wait = max(wait, overall)
@@ -223,21 +233,33 @@ class RateLimiter:
 
     # ----------------------------------------------------------------- waiting
 
-    async def acquire(self, chat_id: int, chat_type: str) -> Ticket:
-        """Wait until a send to this chat is allowed, and take its place."""
-        while True:
-            wait = self.delay(chat_id, chat_type)
-            if wait is not None and wait <= 0:
-                return self.reserve(chat_id, chat_type)
-            if wait is None:  # only a send in flight can make room: wait for a release
-                await self._wait_release(_IDLE_WAIT)
-            else:
-                await self._sleep(wait)
+    async def acquire(self, chat_id: int, chat_type: str, *, urgent: bool = False) -> Ticket:
+        """Wait until a send to this chat is allowed, and take its place; ``urgent``
+        sends go before ordinary ones waiting for the overall window."""
+        key = object()
+        if urgent:
+            self._urgent[key] = (chat_id, chat_type)
+        try:
+            while True:
+                wait = self.delay(chat_id, chat_type, urgent=urgent)
+                if wait is not None and wait <= 0:
+                    return self.reserve(chat_id, chat_type)
+                if wait is None:  # only a send in flight can make room: wait for a release
+                    await self._wait_release(_IDLE_WAIT)
+                else:
+                    await self._sleep(wait)
+        finally:
+            if urgent:
+                del self._urgent[key]
+                if self._released is not None:
+                    self._released.set()  # ordinary sends held back for it may go
 
     @asynccontextmanager
-    async def slot(self, chat_id: int, chat_type: str) -> AsyncIterator[None]:
+    async def slot(
+        self, chat_id: int, chat_type: str, *, urgent: bool = False
+    ) -> AsyncIterator[None]:
         """``async with limiter.slot(chat, kind): send`` — acquire, send, release."""
-        ticket = await self.acquire(chat_id, chat_type)
+        ticket = await self.acquire(chat_id, chat_type, urgent=urgent)
         try:
             yield
         finally:
@@ -258,6 +280,12 @@ class RateLimiter:
                 waiter.cancel()
 
     # ---------------------------------------------------------------- internal
+
+    def _urgent_ready(self, now: float) -> int:
+        """Urgent sends waiting only for the overall window (their own chat allows them)."""
+        return sum(
+            1 for chat_id, kind in self._urgent.values() if self.chat_delay(chat_id, kind, now) == 0
+        )
 
     def _chat_window(self, chat_id: int, chat_type: str, *, create: bool) -> _Window | None:
         window = self._chats.get(chat_id)

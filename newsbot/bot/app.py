@@ -6,22 +6,26 @@ import asyncio
 import json
 import logging
 import re
+from collections import deque
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from newsbot.bot import admin, channels, gate, reading, subscribing
 from newsbot.bot.context import BotData, NewsContext, Services, language_of
+from newsbot.bot.replies import PerChatUpdates, ReplyLimiter
 from newsbot.bot.startup import PollingTrouble, bot_api_host, reach_bot_api_blocking
 from newsbot.config import Config
 from newsbot.delivery import Deliverer, DeliveryLimits
 from newsbot.digest_workers import DigestWorkers
 from newsbot.digests import DigestBuilder
 from newsbot.ingest import ingest
+from newsbot.ratelimit import RateLimiter
 from newsbot.render import LANGUAGES, Renderer
 from newsbot.scheduler import DigestScheduler
 from newsbot.store import Store
@@ -62,17 +66,27 @@ def build_application(services: Services) -> NewsApplication:
     config = services.config
     # httpx logs each request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    limits = delivery_limits(config)
+    # One limiter for replies and the outbox: replies go first, the fan-out waits.
+    limiter = RateLimiter(limits.rate_limits())
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.telegram.token)
         .context_types(ContextTypes(context=NewsContext, bot_data=BotData))
         .arbitrary_callback_data(True)
+        .rate_limiter(ReplyLimiter(limiter))
+        .concurrent_updates(PerChatUpdates())
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
+    # The outbox has its own retries and flood handling: it sends with a plain Bot,
+    # outside the reply limiter's hook, but takes its places in the same limiter.
+    outbox_bot = Bot(config.telegram.token)
     if config.telegram.base_url:
         base = config.telegram.base_url.rstrip("/")
-        builder = builder.base_url(base).base_file_url(re.sub(r"/bot$", "/file/bot", base))
+        file_base = re.sub(r"/bot$", "/file/bot", base)
+        builder = builder.base_url(base).base_file_url(file_base)
+        outbox_bot = Bot(config.telegram.token, base_url=base, base_file_url=file_base)
     app: NewsApplication = builder.build()
     app.bot_data.services = services
     gate.register(app)
@@ -90,7 +104,7 @@ def build_application(services: Services) -> NewsApplication:
         job_queue.run_repeating(
             _ingest_job, interval=minutes * 60, first=minutes * 60, name="ingest"
         )
-    services.deliverer = Deliverer(services.store.outbox, app.bot, delivery_limits(config))
+    services.deliverer = Deliverer(services.store.outbox, outbox_bot, limits, limiter=limiter)
     services.workers = DigestWorkers(config, services.digests, config.digest.build_processes)
     services.scheduler = DigestScheduler(
         job_queue,
@@ -126,6 +140,7 @@ async def _post_init(app: NewsApplication) -> None:
         "%d subscriptions scheduled; %d missed digests sent, %d skipped", scheduled, sent, skipped
     )
     services.stopping.clear()
+    await services.deliverer.bot.initialize()
     # Our own task, not app.create_task: it must outlive post_init and be awaited on stop.
     services.delivery_task = asyncio.get_running_loop().create_task(
         services.deliverer.run(services.stopping), name="outbox"
@@ -140,6 +155,8 @@ async def _post_stop(app: NewsApplication) -> None:
         if services.delivery_task is not None:
             await services.delivery_task
             services.delivery_task = None
+        if services.deliverer is not None:
+            await services.deliverer.bot.shutdown()
         if services.workers is not None:
             services.workers.close()
 
@@ -176,12 +193,28 @@ class _ErrorHandler:
     def __init__(self, where: str) -> None:
         self.where = where
         self.polling = PollingTrouble()
+        self.apologised: deque[int] = deque(maxlen=1000)  # update ids
 
     async def on_error(self, update: object, context: NewsContext) -> None:
-        """Fetching updates failed (no update): one line; else log, then apologise."""
-        if update is None and context.error is not None and self.polling.handles(context.error):
-            self.polling.report(context.error, self.where)
+        """Fetching updates failed (no update): one line. A reply Telegram kept refusing
+        for flood control or the network (after the reply limiter's retries): logged,
+        no apology, which would meet the same fate. Else log, then apologise once."""
+        error = context.error
+        if update is None and error is not None and self.polling.handles(error):
+            self.polling.report(error, self.where)
             return
+        if isinstance(error, RetryAfter | NetworkError) and not isinstance(error, BadRequest):
+            log.warning(
+                "reply to update %s not sent: %s",
+                getattr(update, "update_id", "?"),
+                " ".join(str(error).split()),
+            )
+            return
+        if isinstance(update, Update):
+            if update.update_id in self.apologised:
+                log.error("another error for update %s", update.update_id, exc_info=error)
+                return
+            self.apologised.append(update.update_id)
         await _on_error(update, context)
 
 

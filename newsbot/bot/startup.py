@@ -23,6 +23,7 @@ from telegram import Bot, User
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from newsbot.config import TelegramConfig
+from newsbot.delivery import retry_after_seconds
 from newsbot.errors import NewsbotError, TokenRejectedError
 
 __all__ = [
@@ -73,7 +74,7 @@ async def reach_bot_api(
         except InvalidToken:
             raise TokenRejectedError(TOKEN_REJECTED) from None
         except RetryAfter as exc:
-            pause = _seconds(exc.retry_after)
+            pause = retry_after_seconds(exc)
             log.warning("the Bot API at %s asks to wait %.0f s before starting", where, pause)
         except NetworkError as exc:  # connection refused, DNS, timeouts, 5xx
             pause = backoff.pause(attempt)
@@ -169,8 +170,3 @@ class PollingTrouble:
 
 def _reason(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
