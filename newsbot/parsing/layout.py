@@ -27,6 +27,7 @@ _MIN_WRAP = 50  # display columns: narrower "wrapping" is a menu, not a paragrap
 _MIN_WRAPPED_LINES = 8
 _BULLET = re.compile(r"^\s*[•□■◆●○▪◦·*]")
 _SLACK = 3  # a wrapped line may end up to this many columns before the wrap width
+_CELL_SLACK = 2  # ...and a wrapped table cell this many before its column's edge
 _ENDS = re.compile(r"[。！？!?][”’」』)）\"']*$")
 
 
@@ -135,7 +136,7 @@ def _join_wrapped(column: list[str], width: int) -> list[str]:
             out[i] = ""
         else:
             head = i if cell.strip() else None
-        full = display_width(cell) >= width - _SLACK and not _ENDS.search(cell)
+        full = display_width(cell) >= width - _CELL_SLACK and not _ENDS.search(cell)
         if head is not None and not full:
             head = None
     return out

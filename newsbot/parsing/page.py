@@ -328,8 +328,8 @@ def _grow_run(lines: Sequence[Line], start: int) -> _Run:
         if rules.skip_label(line):
             continue
         if rules.is_prose(line) and not line.bullet:
-            if line.compact == first and not headline:  # the article starts over: a copy
-                break
+            if line.compact == first and not headline and _starts_over(lines, line.pos, kept):
+                break  # the article is printed again from its first paragraph: a copy
             if line.compact in seen:  # a caption or image alt printed again
                 continue
             seen.add(line.compact)
@@ -347,6 +347,16 @@ def _grow_run(lines: Sequence[Line], start: int) -> _Run:
             break
         pending.append(line)
     return _Run(tuple(kept), _score(kept))
+
+
+def _starts_over(lines: Sequence[Line], at: int, kept: Sequence[Line]) -> bool:
+    """Does the text repeat from line ``at`` on, its second paragraph too? A lead box
+    that returns as one paragraph of a section is not a second copy."""
+    second = next((ln for ln in kept[1:] if ln.prose), None)
+    if second is None:
+        return True
+    following = next((ln for ln in lines[at + 1 :] if ln.prose and not ln.bullet), None)
+    return following is None or following.compact == second.compact
 
 
 def _score(kept: Sequence[Line]) -> int:

@@ -979,6 +979,13 @@ def _plausible_outlet(token: str) -> bool:
 
 
 _MAX_TAG_CJK = 6  # a tag printed as a link is a word or two, not a clause
+_NAV_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        "首页 主页 新闻 要闻 国内 国际 财经 体育 娱乐 科技 军事 社会 视频 图片 "
+        "评论 专题 更多 登录 注册 搜索 教育 健康 汽车 房产 旅游 文化 时政 地方",
+    )
+)
 _BLOCK_LABEL = re.compile(r"(?:资讯|搜索|阅读|推荐|标签|关键词|专题|新闻|热词)$")
 _TAG_SPLIT = re.compile(r"\s*[|｜]\s*|\s+")
 _NOT_TAGS = re.compile(r"[，。！？；,!?;:：、()（）《》“”\"@#]")
@@ -997,11 +1004,12 @@ def tag_strip(key: str, vocabulary: str) -> list[str] | None:
         tokens = tokens[1:]
     if not 2 <= len(tokens) <= 8 or any(len(t) > 10 for t in tokens):
         return None
+    if sum(t in _NAV_WORDS for t in tokens) >= 2:
+        return None  # a menu: 首页 新闻 财经 …
     known = sum(t in vocabulary and len(t) >= 2 and not t.isdigit() for t in tokens)
     if known < min(2, len(tokens) - 1) or known < 0.5 * len(tokens):
         return None
     return list(dict.fromkeys(tokens))
-
 
 
 def glued_keyword_line(line: Line, vocabulary: str) -> list[str] | None:
