@@ -187,6 +187,19 @@ def build_tags(
     return tuple(tags)
 
 
+_LATIN_END = re.compile(r"(?<=[A-Za-z0-9)\"'][.!?])\s+(?=[A-Z\"'(])")
+
+
+def _needs_space(before: str, after: str) -> bool:
+    """Sentences of Latin-script text are joined with a space; Chinese ones are not."""
+    return bool(before) and before[-1] in ".!?;:\"')" and after[:1].isascii()
+
+
+def _summary_sentences(text: str) -> list[str]:
+    """Sentences for a summary: Chinese ends, and ``. `` between English sentences."""
+    return [part for piece in split_sentences(text) for part in _LATIN_END.split(piece) if part]
+
+
 def generate_summary(paragraphs: Sequence[str], limit: int = 150) -> str:
     """The leading sentences of the body, at most ``limit`` characters, cut at a sentence end.
 
@@ -196,18 +209,19 @@ def generate_summary(paragraphs: Sequence[str], limit: int = 150) -> str:
     sentences: list[str] = []
     for paragraph in paragraphs:
         text = paragraph.strip()
-        if not text or not _SENTENCE_END.search(text):
+        if not text or not (_SENTENCE_END.search(text) or text.endswith(".")):
             continue
-        sentences.extend(split_sentences(text))
+        sentences.extend(_summary_sentences(text))
     if not sentences:
         sentences = [p.strip() for p in paragraphs if p.strip()]
     if not sentences:
         return ""
     summary = ""
     for sentence in sentences:
-        if len(summary) + len(sentence) > limit:
+        glue = " " if _needs_space(summary, sentence) else ""
+        if len(summary) + len(glue) + len(sentence) > limit:
             break
-        summary += sentence
+        summary += glue + sentence
     if not summary:
         summary = sentences[0][: max(limit - 1, 1)].rstrip() + "…"
     return summary

@@ -121,3 +121,9 @@ def test_jieba_initialises_once_across_threads() -> None:
         thread.join()
     assert len(results) == 4
     assert all(r == results[0] for r in results)
+
+
+def test_generated_summary_keeps_a_space_between_english_sentences() -> None:
+    summary = nlp.generate_summary(["The bot sends a digest. It runs every morning.", "中文一句。"])
+    assert summary.startswith("The bot sends a digest. It runs every morning.")
+    assert "morning.中文一句。" in summary
