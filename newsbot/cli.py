@@ -416,7 +416,7 @@ def _reader(state: State) -> tuple[Any, Any]:
 def _list_command(state: State, kind: str, args: list[str], lang: str, offset: int) -> None:
     from dataclasses import replace
 
-    from newsbot.queries import UsageError, list_page, parse_list_args
+    from newsbot.queries import UsageError, list_page, nothing_key, parse_list_args
 
     with _errors():
         store, renderer = _reader(state)
@@ -433,13 +433,15 @@ def _list_command(state: State, kind: str, args: list[str], lang: str, offset: i
                     html_to_plain(renderer.text(exc.key, lang, **exc.params))
                 ) from None
             if not view.items:
-                key = {"latest": "none.latest", "tag": "none.tag", "search": "none.search"}[kind]
+                key = nothing_key(request)
                 click.echo(
                     html_to_plain(
                         renderer.text(key, lang, tag=request.subject, query=request.subject)
                     )
                 )
-                similar = [t.tag for w in request.words for t in store.similar_tags(w)]
+                similar = []
+                if key != "none.more":
+                    similar = [t.tag for w in request.words for t in store.similar_tags(w)]
                 if similar:
                     click.echo(
                         f"{html_to_plain(renderer.text('none.suggest', lang))} {', '.join(similar)}"
@@ -476,13 +478,16 @@ def tag(state: State, tag_name: str, count: str | None, offset: int, lang: str) 
     _list_command(state, "tag", [tag_name, *([count] if count else [])], lang, offset)
 
 
-@cli.command()
-@click.argument("words", nargs=-1, required=True)
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, required=True, type=click.UNPROCESSED)
 @offset_option
 @lang_option
 @pass_state
 def search(state: State, words: tuple[str, ...], offset: int, lang: str) -> None:
-    """Print articles containing all WORDS (Chinese substrings of any length)."""
+    """Print articles containing all WORDS (Chinese substrings of any length).
+
+    WORDS may be one quoted argument ("高新区 服务"); a word starting with - is a word.
+    """
     _list_command(state, "search", list(words), lang, offset)
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newsbot.errors import QueryError
-from newsbot.store import Store
+from newsbot.render import hashtag
+from newsbot.store import Page, Store
 from newsbot.store.grams import MAX_QUERY_CHARS
 from newsbot.views import (
     ArticleView,
@@ -29,6 +30,7 @@ __all__ = [
     "UsageError",
     "article",
     "list_page",
+    "nothing_key",
     "parse_count",
     "parse_list_args",
     "top_tags",
@@ -37,6 +39,7 @@ __all__ = [
 DEFAULT_COUNT = 5
 MAX_COUNT = 20
 TAG_MENU_SIZE = 12
+HASHTAG_CANDIDATES = 50  # tags sharing a part with a copied hashtag, checked for a match
 
 
 class UsageError(QueryError):
@@ -92,7 +95,9 @@ def parse_list_args(kind: ListKind, args: list[str]) -> ListRequest:
         if len(tag) > MAX_QUERY_CHARS:
             raise UsageError("error.too_long", max=MAX_QUERY_CHARS)
         return ListRequest("tag", (tag,), count, 0, capped)
-    words = tuple(args)
+    # Any whitespace separates words, the ideographic space (U+3000) included, whether
+    # the words came as several arguments (the bot) or as one (a quoted CLI argument).
+    words = tuple(word for arg in args for word in arg.split())
     if not words:
         raise UsageError("usage.search")
     if len(" ".join(words)) > MAX_QUERY_CHARS:
@@ -104,10 +109,11 @@ def list_page(
     store: Store, request: ListRequest, bot_username: str | None, note: str = ""
 ) -> ListView:
     """Run a list request; raises UsageError for a search with nothing searchable."""
+    subject = request.subject
     if request.kind == "latest":
         page = store.latest(request.count, request.offset)
     elif request.kind == "tag":
-        page = store.by_tag(request.words[0], request.count, request.offset)
+        page, subject = _tag_page(store, request)
     else:
         try:
             page = store.search(request.words, request.count, request.offset)
@@ -116,8 +122,30 @@ def list_page(
                 raise UsageError("error.too_long", max=MAX_QUERY_CHARS) from None
             raise UsageError("error.nothing") from None
     return list_view(
-        request.kind, request.subject, page.articles, page.offset, page.has_more, bot_username, note
+        request.kind, subject, page.articles, page.offset, page.has_more, bot_username, note
     )
+
+
+def nothing_key(request: ListRequest) -> str:
+    """The message for a list that came back empty: past the last page, or nothing at all."""
+    if request.offset > 0:
+        return "none.more"
+    return {"latest": "none.latest", "tag": "none.tag", "search": "none.search"}[request.kind]
+
+
+def _tag_page(store: Store, request: ListRequest) -> tuple[Page, str]:
+    """Articles of the tag as typed; else of the tag whose hashtag the reader copied
+    (``#测试_标签`` stands for the tag ``测试 标签``, ``#a_b`` for ``a&b``)."""
+    typed = request.words[0]
+    page = store.by_tag(typed, request.count, request.offset)
+    if page.articles or "_" not in typed:
+        return page, typed
+    wanted = hashtag(typed)
+    for part in dict.fromkeys(p for p in typed.split("_") if p):
+        for found in store.similar_tags(part, HASHTAG_CANDIDATES):
+            if found.tag != typed and hashtag(found.tag) == wanted:
+                return store.by_tag(found.tag, request.count, request.offset), found.tag
+    return page, typed
 
 
 def top_tags(store: Store, limit: int = TAG_MENU_SIZE) -> TagsView:

@@ -24,6 +24,7 @@ from newsbot.queries import (
     UsageError,
     article,
     list_page,
+    nothing_key,
     parse_list_args,
     top_tags,
 )
@@ -134,7 +135,14 @@ def build_list_reply(
     note = renderer.text("note.capped", lang, max=request.count) if request.capped else ""
     view = list_page(services.store, request, bot_username, note)
     if not view.items:
-        return _nothing_found(services, request, lang), None
+        chunks = _nothing_found(services, request, lang)
+        if request.offset == 0:
+            return chunks, None
+        first = replace(request, offset=0)  # past the last page: a way back
+        button = InlineKeyboardButton(
+            renderer.text("button.first", lang), callback_data=("page", first)
+        )
+        return chunks, InlineKeyboardMarkup([[button]])
     chunks = renderer.render("article_list.html.j2", view, lang)
     buttons = []
     if request.offset > 0:
@@ -157,9 +165,9 @@ def build_list_reply(
 def _nothing_found(services: Services, request: ListRequest, lang: str) -> list[str]:
     renderer = services.renderer
     store = services.store
-    if request.kind == "latest":
-        return [renderer.text("none.latest", lang)]
-    key = "none.tag" if request.kind == "tag" else "none.search"
+    key = nothing_key(request)
+    if key in ("none.latest", "none.more"):
+        return [renderer.text(key, lang)]
     lines = [renderer.text(key, lang, tag=request.subject, query=request.subject)]
     similar: list[str] = []
     for word in request.words:
