@@ -56,7 +56,7 @@ FIELDS = (
 )
 # The floor: the overall leave-one-site-out share reached so far (issue 7 asks >= 95 %
 # on every field); raised as the parser improves, never lowered.
-THRESHOLD = 0.985
+THRESHOLD = 0.99
 # Issue 7's bar: every field with at least 10 non-null truths at 95 % or better.
 FIELD_FLOOR = 0.95
 BAR_FIELDS = (

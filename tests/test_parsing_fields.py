@@ -338,3 +338,9 @@ def test_a_lead_box_the_article_repeats_is_the_summary() -> None:
     article = parse_page(page)
     assert article.summary == lead and not article.summary_generated
     assert article.body[0].startswith("今年春节档")
+
+
+def test_a_trail_in_a_table_row_is_read_from_its_own_cell() -> None:
+    row = line("汽车 >> 车坛动态 >> 业界新闻" + " " * 40 + "新闻排行榜")
+    found = rules.breadcrumb_in(row)
+    assert found == ["汽车", "车坛动态", "业界新闻"]

@@ -106,6 +106,7 @@ class Line(NamedTuple):
     stop: bool  # a label that ends the body (see is_stop)
     skip: bool  # metadata to skip inside the body (see skip_label)
     after_image: bool = False  # the text followed an image (an avatar before a byline)
+    first_cell: str = ""  # the key's text before a wide gap (cells of a table row), or ""
 
     @property
     def compact(self) -> str:
@@ -158,12 +159,19 @@ def make_lines(text: str) -> list[Line]:
                 _STOP.match(key) is not None or _is_notice(key),
                 _SKIP_LABEL.match(key) is not None,
                 after_image,
+                _first_cell(keys[index]),
             )
         )
     return lines
 
 
 _NO_FLAGS = (False, False, False, False, False)
+_CELL_GAP = re.compile(r"\S(?: {8,}|\u3000{4,})\S")  # how a text browser sets table cells apart
+
+
+def _first_cell(key: str) -> str:
+    gap = _CELL_GAP.search(key.strip())
+    return _SPACES.sub(" ", key.strip()[: gap.start() + 1]) if gap else ""
 
 
 # --------------------------------------------------------------------------
@@ -473,9 +481,20 @@ def _crumb_items(rest: str, *, whitespace: bool) -> list[str] | None:
 
 
 def breadcrumb_in(line: Line) -> list[str] | None:
-    """The items of a breadcrumb line (首页 and 正文 still in), or None."""
-    key = line.key
-    if line.blank or len(key) > 120:
+    """The items of a breadcrumb line (首页 and 正文 still in), or None.
+
+    A trail set in a table row with other cells (``汽车 >> 业界新闻      新闻排行榜``)
+    is read from its own cell.
+    """
+    if line.first_cell:
+        found = _breadcrumb_key(line.first_cell)
+        if found is not None:
+            return found
+    return None if line.blank else _breadcrumb_key(line.key)
+
+
+def _breadcrumb_key(key: str) -> list[str] | None:
+    if len(key) > 120:
         return None
     label = _CRUMB_LABEL.search(key)
     if label and label.start() < 20:
