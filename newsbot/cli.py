@@ -116,6 +116,9 @@ def _errors() -> Iterator[None]:
     except NewsbotError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:  # Ctrl-C: a word, not a traceback
+        click.echo("interrupted", err=True)
+        sys.exit(130)
 
 
 @contextmanager

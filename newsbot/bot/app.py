@@ -6,7 +6,11 @@ import asyncio
 import json
 import logging
 import re
+import signal
+import threading
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -133,7 +137,8 @@ async def _post_init(app: NewsApplication) -> None:
     log.info("bot @%s ready; command menu registered", app.bot.username)
     assert services.scheduler is not None and services.deliverer is not None
     if services.workers is not None:
-        await services.workers.warm_up()
+        with _sigint_ignored():
+            await services.workers.warm_up()
     scheduled = await services.scheduler.sync_all()
     sent, skipped = await services.scheduler.catch_up()
     log.info(
@@ -145,6 +150,21 @@ async def _post_init(app: NewsApplication) -> None:
     services.delivery_task = asyncio.get_running_loop().create_task(
         services.deliverer.run(services.stopping), name="outbox"
     )
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Processes started inside inherit SIGINT ignored: a terminal's Ctrl-C reaches the
+    whole process group, and stopping the digest workers is the bot's business (no
+    ``KeyboardInterrupt`` traceback from each of them)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 async def _post_stop(app: NewsApplication) -> None:
