@@ -250,6 +250,7 @@ def _prose_key(key: str) -> bool:
 _SKIP_LABEL = re.compile(
     r"^[(\[【]?\s*(?:原标题|原题|摘要|内容摘要|内容提要|提要|导语|核心提示|划重点)\s*[\]】)]?\s*[:：]?"
     r"|^[(\[【]?\s*(?:本文|此文|原文)(?:首发|首刊|刊发|转载|转自|原载|发表|摘编|编译)(?:于|自)"
+    r"|^[(\[【]?\s*编者按\s*[\]】)]?\s*[:：]"  # an editor's note: neither summary nor body
 )
 # Lines that end the article body.
 _STOP = re.compile(
@@ -293,7 +294,7 @@ def is_stop(line: Line) -> bool:
 
 # Page widgets that never sit in a headline...
 _TITLE_CHROME_STRONG = (
-    r"分享到|字号|扫一扫|首页|当前位置|您的位置|所在位置|"
+    r"分享到|字号\s*[:：\]】大中小]|【字号|扫一扫|首页|当前位置|您的位置|所在位置|"
     r"来源[:：]|作者[:：]|编辑[:：]|发布时间|发表于"
 )
 # ...and words that do (全民阅读, 注册制, 时事评论) unless they carry a count.
@@ -454,11 +455,14 @@ def _offset_after(key: str, end: int) -> timezone:
 
 _CRUMB_LABEL = re.compile(
     r"(?<![\u4e00-\u9fff])(?:当前位置|您的位置|你的位置|您现在的位置|你现在的位置|您所在的位置|你所在的位置|所在位置|"
-    r"当前的位置|位置导航|导航)\s*[:：]?\s*(?P<rest>.*)$"
+    r"您当前的位置|你当前的位置|您当前位置|当前的位置|位置导航|导航)\s*[:：]?\s*(?:>>?|»|›|→)?\s*(?P<rest>.*)$"
 )
 _CRUMB_SEP = re.compile(r"\s*(?:>>?|»|›|→|＞|/|\||｜)\s*")
 _CRUMB_ARROWS = re.compile(r">|»|›|→|＞")
 _DROP_CRUMBS = frozenset({"首页", "网站首页", "正文", "正文页", "返回首页", "home", "Home"})
+
+
+_LONG_CRUMB = 16  # a trail's last item this long is the article's headline, not a section
 
 
 def _crumb_items(rest: str, *, whitespace: bool) -> list[str] | None:
@@ -475,6 +479,8 @@ def _crumb_items(rest: str, *, whitespace: bool) -> list[str] | None:
         items.pop()  # a trailing separator: "中国科普网 > 时政新闻 >"
     if items and items[0] and " " in items[0]:
         items[0] = items[0].split()[-1]  # "订阅业界RSS CSDN首页" -> "CSDN首页"
+    if len(items) >= 2 and (len(items[-1]) > _LONG_CRUMB or items[-1].endswith(("...", "…"))):
+        items.pop()  # the trail ends with the headline itself (often cut short)
     if not items or any(not i or len(i) > 20 for i in items) or len(items) > 9:
         return None
     return items
@@ -504,7 +510,9 @@ def _breadcrumb_key(key: str) -> list[str] | None:
         if items and len(items) >= 2 and not _SENTENCE_PUNCT.search(key):
             return items
         return None
-    if (" | " in key or " / " in key) and ("首页" in key or "正文" in key):
+    if (" | " in key or " / " in key) and (
+        "正文" in key or key.startswith(("首页 /", "Home /", "home /", "首页 >"))
+    ):
         return _crumb_items(key, whitespace=False)
     tokens = key.split()
     if 2 <= len(tokens) <= 8 and tokens[-1] == "正文" and all(len(t) <= 12 for t in tokens):
@@ -638,7 +646,8 @@ _WIRE_REPORTERS = re.compile(
     + r")\)"
 )
 _AUTHOR_LABEL = re.compile(
-    r"(?:^|(?<=[\s|｜(\[【》•□]))(?:(?:作者|撰文|撰稿|执笔|采写)\s*[:：︱|丨]?|(?:文\s*/\s*图|图\s*/\s*文|文|图)\s*[:：/])\s*"
+    r"(?:^|(?<=[\s|｜(\[【》•□]))(?:(?:作者|撰文|撰稿|执笔|采写)\s*[:：︱|丨]?|"
+    r"(?:文\s*/\s*图|图\s*/\s*文|文|图|记者)\s*[:：/])\s*"
     r"(?:(?:本报|本台|本网|本刊)?(?:特约|见习)?记者\s*)?"  # 作者：记者 谭思远
     r"(?P<n>[\u3400-\u9fffA-Za-z·]{2,20}(?:(?:\s|[、,，]\s*)[\u3400-\u9fff]{2,4}){0,2})"
 )
@@ -769,6 +778,10 @@ def keyword_label_value(line: Line) -> str | None:
 _SCRIPT_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+#_\-]*|[^\sA-Za-z0-9]+")
 
 
+_TAG_SEPARATORS = re.compile(r"\s*[,，、;；|｜/·•]\s*")
+_TAG_SEPARATORS_OR_SPACE = re.compile(r"[\s,，、;；|｜/·•]+")
+
+
 def split_keywords(value: str, vocabulary: str) -> list[str]:
     """Split a keyword list; keywords glued together are cut where the article's words fit.
 
@@ -777,11 +790,13 @@ def split_keywords(value: str, vocabulary: str) -> list[str]:
     in ``vocabulary`` (the title and body), allowing short unknown pieces.
     """
     keywords: list[str] = []
-    for part in re.split(r"[\s,，、;；|｜/]+", value):
+    # An explicit separator (· , 、 | ;) means spaces are inside tags ("Open Source").
+    splitter = _TAG_SEPARATORS if _TAG_SEPARATORS.search(value) else _TAG_SEPARATORS_OR_SPACE
+    for part in splitter.split(value):
         part = part.strip("#＃ ")
         if not part:
             continue
-        if len(part) <= 6 and not _mixed_scripts(part):
+        if len(part) <= 6 and not _mixed_scripts(part) or " " in part:
             keywords.append(part)
         else:
             keywords.extend(segment_glued(part, vocabulary) or [part])
@@ -903,7 +918,7 @@ def is_dated_label(line: Line) -> bool:
 
 _NAME_LINE = re.compile(r"^[\u3400-\u9fffA-Za-z·_]{2,12}$")
 _WIDGET_WORD = re.compile(
-    r"分享|字号|阅读|浏览|评论|收藏|打印|作者|原创|点击|关注|举报|纠错|朗读|发布|时间|日期|来源|"
+    r"分享|字号|阅读|浏览|评论|收藏|打印|作者|原创|点击|关注|举报|纠错|朗读|发布|发表|时间|日期|来源|"
     r"登录|注册|首页|客户端|订阅|微信|微博|次|人参与"
 )
 
