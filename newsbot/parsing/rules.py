@@ -796,7 +796,7 @@ def split_keywords(value: str, vocabulary: str) -> list[str]:
         part = part.strip("#＃ ")
         if not part:
             continue
-        if len(part) <= 6 and not _mixed_scripts(part) or " " in part:
+        if (len(part) <= 6 and not _mixed_scripts(part)) or " " in part:
             keywords.append(part)
         else:
             keywords.extend(segment_glued(part, vocabulary) or [part])
