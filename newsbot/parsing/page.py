@@ -156,6 +156,12 @@ def read_page(text: str) -> Reading:
         lines, date_index, title
     )
     url = _url(lines, header, footer)
+    if rules.has_traditional(text):  # values were read off the folded keys: give 繁體 back
+        source, author, editor, summary = (
+            _as_printed(v, lines) for v in (source, author, editor, summary)
+        )
+        breadcrumb = tuple(_as_printed(v, lines) or v for v in breadcrumb)
+        keywords = [_as_printed(v, lines) or v for v in keywords]
     tags = nlp.build_tags(breadcrumb, keywords, title, body)
     article = ArticleIn(
         title=title,
@@ -175,6 +181,21 @@ def read_page(text: str) -> Reading:
     )
     roles = _roles(lines, run, body_lines, title_lines, date_index, lead, crumb_index, footer)
     return Reading(article, tuple(lines), roles, doubts)
+
+
+def _as_printed(value: str | None, lines: Sequence[Line]) -> str | None:
+    """``value`` as the page printed it: traditional characters that label matching
+    folded to simplified ones are taken back from the line it came from."""
+    if not value:
+        return value
+    for line in lines:
+        at = line.key.find(value)
+        if at >= 0 and len(line.key) == len(line.text):
+            printed = line.text[at : at + len(value)]
+            return "".join(
+                p if rules.fold(p) == v else v for p, v in zip(printed, value, strict=True)
+            )
+    return value
 
 
 def _roles(
@@ -461,16 +482,20 @@ def _body_lines(run: _Run, title: str) -> list[Line]:
 
 
 def _dateline(lines: Sequence[Line], body_start: int) -> int | None:
+    """The nearest dated line above the body; a "last updated" line only when no other."""
     seen = 0
+    updated: int | None = None
     for line in reversed(lines[:body_start]):
         if line.blank:
             continue
         if rules.is_dateline(line):
-            return line.pos
+            if not rules.is_update_line(line):
+                return line.pos
+            updated = line.pos if updated is None else updated
         seen += 1
         if seen >= _HEADER_REACH:
             break
-    return None
+    return updated
 
 
 def _title(lines: Sequence[Line], anchor: int) -> list[Line]:

@@ -78,8 +78,25 @@ def nfkc(text: str) -> str:
 _FOLDABLE = "".join(
     chr(c) for c in (*range(0xFF01, 0xFF5F), *range(0xFE50, 0xFE6C), 0x3000, 0x00A0, 0xFE30)
 )
-_FOLD_TABLE = {ch: unicodedata.normalize("NFKC", ch) for ch in _FOLDABLE}
-_FOLD = re.compile("[" + re.escape(_FOLDABLE) + "]")
+# Traditional characters of the labels and widgets the rules look for, mapped one to
+# one onto their simplified forms, so a 繁體 page's 責任編輯 / 記者 / 來源 / 標籤 match.
+# (Only keys are mapped; field values are restored from the page's own text.)
+_TRADITIONAL = dict(
+    zip(
+        "責編輯記來頁標籤簽關鍵詞時間發佈聞後攝訊報導語閱讀點擊覽據熱門當現轉載權聲圖為題網號專欄"
+        "論評錄註內簡體臺電視廣員實習選審寫採執筆數薦華國際區態頻動傳遞",
+        "责编辑记来页标签签关键词时间发布闻后摄讯报导语阅读点击览据热门当现转载权声图为题网号专栏"
+        "论评录注内简体台电视广员实习选审写采执笔数荐华国际区态频动传递",
+        strict=True,
+    )
+)
+_FOLD_TABLE = {ch: unicodedata.normalize("NFKC", ch) for ch in _FOLDABLE} | _TRADITIONAL
+_FOLD = re.compile("[" + re.escape(_FOLDABLE + "".join(_TRADITIONAL)) + "]")
+_HAS_TRADITIONAL = re.compile("[" + "".join(_TRADITIONAL) + "]")
+
+
+def has_traditional(text: str) -> bool:
+    return _HAS_TRADITIONAL.search(text) is not None
 
 
 def fold(text: str) -> str:
@@ -324,7 +341,10 @@ def is_title_like(line: Line) -> bool:
 # Dates.
 # --------------------------------------------------------------------------
 
-_TIME = r"(?:\s*(?:T|\s)?\s*(?P<H>\d{1,2})\s*[:时]\s*(?P<M>\d{2})(?:\s*[:分]\s*(?P<S>\d{2}))?)?"
+_TIME = (
+    r"(?:\s*(?:T|\s)?\s*(?P<ampm>上午|下午|中午|晚上|早上|凌晨|AM|PM|am|pm)?\s*"
+    r"(?P<H>\d{1,2})\s*[:时]\s*(?P<M>\d{2})(?:\s*[:分]\s*(?P<S>\d{2}))?)?"
+)
 _FULL_DATE = re.compile(
     r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*"
     r"(?P<d>\d{1,2})(?!\d)\s*日?" + _TIME
@@ -399,7 +419,7 @@ def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
         year,
         int(match["m"]),
         int(match["d"]),
-        int(hour or 0),
+        _hour24(hour, match.groupdict().get("ampm")),
         int(minute or 0),
         int(second or 0),
         precision,
@@ -412,6 +432,16 @@ def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
     return parsed
 
 
+def _hour24(hour: str | None, ampm: str | None) -> int:
+    """``下午3:20`` is 15:20; ``上午12:05`` and ``凌晨12:05`` are 00:05."""
+    value = int(hour or 0)
+    if ampm in ("下午", "晚上", "PM", "pm") and value < 12:
+        return value + 12
+    if ampm in ("上午", "凌晨", "早上", "AM", "am") and value == 12:
+        return 0
+    return value
+
+
 def _day_first(match: re.Match[str], key: str) -> ParsedDate | None:
     """``DD/MM/YYYY`` (or ``MM/DD/YYYY`` when only that reading is a date)."""
     a, b = int(match["a"]), int(match["b"])
@@ -422,7 +452,7 @@ def _day_first(match: re.Match[str], key: str) -> ParsedDate | None:
         int(match["y"]),
         month,
         day,
-        int(hour or 0),
+        _hour24(hour, match.groupdict().get("ampm")),
         int(minute or 0),
         int(second or 0),
         precision,
@@ -912,6 +942,14 @@ def is_dateline(line: Line) -> bool:
     )
 
 
+_UPDATED = re.compile(r"^(?:最后|最近)?(?:更新|修改|编辑)(?:时间|日期|于)?\s*[:：]")
+
+
+def is_update_line(line: Line) -> bool:
+    """``最后更新：…``: when the page was changed, not when it was published."""
+    return _UPDATED.match(line.key) is not None
+
+
 def is_dated_label(line: Line) -> bool:
     return bool(_DATED_LABEL.match(line.key))
 
@@ -1009,6 +1047,7 @@ def _plausible_outlet(token: str) -> bool:
         and not _WIDGET_WORD.search(token)
         and not _SENTENCE_PUNCT.search(token)
         and not token.startswith(("[", "(", "|"))
+        and not token.endswith((":", "："))
     )
 
 
