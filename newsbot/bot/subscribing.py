@@ -73,7 +73,9 @@ async def show(
         "subscriptions.html.j2", subscriptions_view(subs, now()), lang
     )
     if lead:
-        chunks[0] = services.renderer.text(lead, lang, **lead_params) + "\n" + chunks[0]
+        # Above the first message when it fits there, else in a message of its own.
+        head = services.renderer.text(lead, lang, **lead_params) + "\n"
+        chunks = [*services.renderer.pack([head, chunks[0]]), *chunks[1:]]
     await send_chunks(update, chunks)
 
 
