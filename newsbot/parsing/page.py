@@ -42,6 +42,7 @@ _QUOTES = frozenset("“‘「『《\"")
 _ELLIPSIS = frozenset("…。.")
 _NUMBERED_ITEM = re.compile(r"^(?:\d{1,3}|[一二三四五六七八九十]{1,3})[、.．]\s*\S")
 _MIN_BODY_CHARS = 20
+_PARAGRAPH = 40  # characters of a line that is surely a paragraph, not a headline
 _SPLIT_REACH = 12  # lines at the top of a run searched for a swallowed dateline
 _CLOSE_RUN = 0.7  # a runner-up run this close (relative score) makes the body uncertain
 _FALLBACK_REACH = 30  # text lines above the body searched for a headline of last resort
@@ -340,6 +341,7 @@ def _grow_run(lines: Sequence[Line], start: int) -> _Run:
     headline = rules.is_title_like(lines[start])  # repeated as image alts, not a new copy
     seen = {first}
     pending: list[Line] = []
+    started = _is_paragraph(lines[start])
     gap = 0.0
     for line in lines[start + 1 :]:
         if line.blank or line.chrome or rules.is_caption(line):
@@ -354,11 +356,14 @@ def _grow_run(lines: Sequence[Line], start: int) -> _Run:
             if line.compact in seen:  # a caption or image alt printed again
                 continue
             seen.add(line.compact)
+            started = started or _is_paragraph(line)
             kept.extend(pending)
             kept.append(line)
             pending.clear()
             gap = 0.0
             continue
+        if started and rules.is_dateline(line):
+            break  # a timestamp after the text has begun: the next post, reply or item
         if _NUMBERED_ITEM.match(line.key) and rules.has_cjk(line.key):
             gap = 0.0  # "12、上海朱家角古镇": the next item of a list article
             pending.append(line)
@@ -418,6 +423,8 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
     after that dateline.
     """
     for pos, line in enumerate(run.lines[:_SPLIT_REACH]):
+        if _is_paragraph(line):
+            return run, None  # the article has begun: a date further down is inside it
         if rules.is_dateline(line):
             rest = run.lines[pos + 1 :]
             first = next((i for i, ln in enumerate(rest) if _starts_run(ln)), None)
@@ -426,6 +433,11 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
             kept = rest[first:]
             return _Run(kept, _score(kept)), line.pos
     return run, None
+
+
+def _is_paragraph(line: Line) -> bool:
+    """A full paragraph of text: long, and ending a sentence (a headline does neither)."""
+    return len(line.key) >= _PARAGRAPH and rules.ends_sentence(line.key)
 
 
 def _lead(lines: Sequence[Line], run: _Run, title_end: int, title: str) -> Line | None:
@@ -536,10 +548,11 @@ def _continues_title(upper: Line, lower: Line) -> bool:
 
 
 def _join_title(lines: Sequence[Line]) -> str:
-    text = lines[0].text
+    text = rules.strip_title_marks(lines[0].text)
     for line in lines[1:]:
-        glue = " " if text[-1:].isascii() and line.text[:1].isascii() else ""
-        text += glue + line.text
+        part = rules.strip_title_marks(line.text)
+        glue = " " if text[-1:].isascii() and part[:1].isascii() else ""
+        text += glue + part
     return text
 
 

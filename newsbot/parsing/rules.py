@@ -315,17 +315,30 @@ _TITLE_CHROME_STRONG = (
     r"来源[:：]|作者[:：]|编辑[:：]|发布时间|发表于"
 )
 # ...and words that do (全民阅读, 注册制, 时事评论) unless they carry a count.
-_WIDGET_WORDS = "打印|收藏|登录|注册|搜索|评论|客户端|返回|阅读|浏览|点击"
+_WIDGET_WORDS = "打印|收藏|登录|注册|搜索|评论|客户端|返回|阅读|浏览|点击|查看|回复"
 _TITLE_CHROME_WEAK = rf"(?:{_WIDGET_WORDS})(?:数|量)?\s*[:：(（]?\s*\d+\s*(?:次|人|[)）]|$|\s)"
 _TITLE_CHROME = re.compile(f"{_TITLE_CHROME_STRONG}|{_TITLE_CHROME_WEAK}")
 _SHORT_WIDGET = re.compile(rf"^(?:{_WIDGET_WORDS}|[\s|/]){{2,}}$")
 
 
+_DIGIT_SHARE = 0.4
+# A category before a headline and a link after it: "[新闻转载] 标题 [复制链接]".
+_TITLE_MARKS = re.compile(r"^\s*[\[【][^\]】]{1,8}[\]】]\s*|\s*\[[^\]]{1,6}\]\s*$")
+
+
+def strip_title_marks(text: str) -> str:
+    """A headline without the bracketed category before it or link label after it."""
+    stripped = _TITLE_MARKS.sub("", text).strip()
+    return stripped if len(stripped) >= 4 else text
+
+
 def is_title_like(line: Line) -> bool:
     """Could this line be (part of) a headline?"""
-    if line.blank or line.chrome or "[" in line.key:
+    if line.blank or line.chrome:
         return False
-    text = line.key
+    text = strip_title_marks(line.key)
+    if "[" in text:
+        return False
     if not 4 <= len(text) <= 100 or (len(_CJK.findall(text)) < 2 and len(text.split()) < 3):
         return False
     if text.endswith(("。", ":", ":")) or _URL.search(text) or find_date(text) is not None:
@@ -334,6 +347,8 @@ def is_title_like(line: Line) -> bool:
         return False
     if _REPORTER_LINE.match(text):
         return False  # a byline: 本报记者 石磊 发自南岭
+    if len(re.findall(r"\d", text)) > _DIGIT_SHARE * len(text):
+        return False  # counters and ids: "UID 102934 主题 218 帖子 3311"
     return not skip_label(line) and not is_stop(line)
 
 
@@ -668,6 +683,8 @@ _REPORTER_LINE = re.compile(
     r"(?:\s*(?:发自|报道|摄影报道)\S{0,8})?"  # 本报记者 石磊 发自南岭
     r"(?:\s+(?:来源|编辑|责任编辑|责编|摄影|通讯员)\s*[:：].*)?$"  # more credits on the line
 )
+# A meta line ending with the reporters: "来源：溪城日报　记者 方立诚".
+_REPORTER_TAIL = re.compile(r"(?<=\s)(?:本报|本台|本网)?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*$")
 # A wire dateline names its reporters in brackets, with or without 记者:
 # 新华社北京5月19日电（刘艺、杨吉）.
 _WIRE_REPORTERS = re.compile(
@@ -711,7 +728,7 @@ def author_in(line: Line, *, labelled_only: bool = False) -> str | None:
             return _names(name)
     if labelled_only:
         return None
-    reporter = _REPORTER_PAREN.search(key) or _REPORTER_LINE.match(key)
+    reporter = _REPORTER_PAREN.search(key) or _REPORTER_LINE.match(key) or _REPORTER_TAIL.search(key)
     return _names(reporter["n"]) if reporter else None
 
 
@@ -942,7 +959,10 @@ def is_dateline(line: Line) -> bool:
     )
 
 
-_UPDATED = re.compile(r"^(?:最后|最近)?(?:更新|修改|编辑)(?:时间|日期|于)?\s*[:：]")
+_UPDATED = re.compile(
+    r"^(?:最后|最近)?(?:更新|修改|编辑)(?:时间|日期|于)?\s*[:：]"
+    r"|^本(?:帖|文)最后由.{0,30}编辑"  # forum software: "本帖最后由 X 于 <date> 编辑"
+)
 
 
 def is_update_line(line: Line) -> bool:
@@ -1056,7 +1076,8 @@ _NAV_WORDS = frozenset(
     re.findall(
         r"\S+",
         "首页 主页 新闻 要闻 国内 国际 财经 体育 娱乐 科技 军事 社会 视频 图片 "
-        "评论 专题 更多 登录 注册 搜索 教育 健康 汽车 房产 旅游 文化 时政 地方",
+        "评论 专题 更多 登录 注册 搜索 教育 健康 汽车 房产 旅游 文化 时政 地方 "
+        "回复 举报 分享 收藏 支持 反对 点赞 打印 关注",
     )
 )
 _BLOCK_LABEL = re.compile(r"(?:资讯|搜索|阅读|推荐|标签|关键词|专题|新闻|热词)$")
