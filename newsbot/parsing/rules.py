@@ -728,7 +728,9 @@ def author_in(line: Line, *, labelled_only: bool = False) -> str | None:
             return _names(name)
     if labelled_only:
         return None
-    reporter = _REPORTER_PAREN.search(key) or _REPORTER_LINE.match(key) or _REPORTER_TAIL.search(key)
+    reporter = (
+        _REPORTER_PAREN.search(key) or _REPORTER_LINE.match(key) or _REPORTER_TAIL.search(key)
+    )
     return _names(reporter["n"]) if reporter else None
 
 
