@@ -344,3 +344,41 @@ def test_a_trail_in_a_table_row_is_read_from_its_own_cell() -> None:
     row = line("汽车 >> 车坛动态 >> 业界新闻" + " " * 40 + "新闻排行榜")
     found = rules.breadcrumb_in(row)
     assert found == ["汽车", "车坛动态", "业界新闻"]
+
+
+# ---------------------------------------------------------------- robustness
+
+
+def _mangled(text: str, seed: int) -> list[str]:
+    """Pages cut, shuffled, thinned and glued, as damaged saves and odd dumps come."""
+    import random
+
+    rng = random.Random(seed)
+    lines = text.split("\n")
+    shuffled = lines[:]
+    rng.shuffle(shuffled)
+    return [
+        text[: rng.randrange(len(text) + 1)],
+        text[rng.randrange(len(text) + 1) :],
+        "\n".join(shuffled),
+        "\n".join(ln for ln in lines if rng.random() < 0.5),
+        "".join(lines),
+        "│".join(lines[:40]) + "\n" + "\n".join(lines[40:]),
+        text.replace("\n", "\n\n\n"),
+    ]
+
+
+def test_no_page_crashes_the_parser() -> None:
+    from pathlib import Path
+
+    from newsbot.errors import NoArticleError
+
+    pages = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.txt"))
+    assert pages
+    for seed, page in enumerate(pages):
+        for text in _mangled(page.read_text(encoding="utf-8"), seed):
+            try:
+                article = parse_page(text)
+            except NoArticleError:
+                continue
+            assert article.title and article.body, page.name

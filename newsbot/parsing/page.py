@@ -725,7 +725,7 @@ def _unlabelled_author(
     lines: Sequence[Line], title_lines: Sequence[Line], date_index: int | None
 ) -> str | None:
     """A lone short name between the headline and the dateline (blog-style platforms)."""
-    if date_index is None:
+    if date_index is None or not title_lines:
         return None
     between = [
         ln for ln in lines[title_lines[-1].pos + 1 : date_index] if not ln.blank and not ln.chrome
