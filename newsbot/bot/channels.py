@@ -75,12 +75,8 @@ async def list_channels(update: Update, context: NewsContext) -> None:
     services = context.services
     user = update.effective_user
     assert user is not None
-    subs = [
-        s
-        for s in await asyncio.to_thread(services.store.subscriptions.all)
-        if s.chat_type == ChatType.CHANNEL
-        and (user.id in services.config.bot.admins or s.created_by == user.id)
-    ]
+    creator = None if user.id in services.config.bot.admins else user.id
+    subs = await asyncio.to_thread(services.store.subscriptions.of_type, ChatType.CHANNEL, creator)
     if not subs:
         await say(update, context, "channel.none")
         return

@@ -141,6 +141,18 @@ class SubscriptionStore:
         with self.engine.connect() as conn:
             return [_to_subscription(r) for r in conn.execute(query)]
 
+    def of_type(self, chat_type: str, created_by: int | None = None) -> list[Subscription]:
+        """Subscriptions of chats of ``chat_type`` (those ``created_by`` a user, if given)."""
+        query = (
+            select(subscriptions)
+            .where(subscriptions.c.chat_type == chat_type)
+            .order_by(subscriptions.c.pk)
+        )
+        if created_by is not None:
+            query = query.where(subscriptions.c.created_by == created_by)
+        with self.engine.connect() as conn:
+            return [_to_subscription(r) for r in conn.execute(query)]
+
     def count_created_by(self, user_id: int, chat_type: str) -> int:
         """How many subscriptions of chats of ``chat_type`` the user created (for caps)."""
         with self.engine.connect() as conn:
