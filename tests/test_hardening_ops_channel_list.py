@@ -73,3 +73,13 @@ async def test_channel_list_queries_only_the_users_channel_subscriptions(bot: Ru
     reads = [s for s in statements if "FROM subscriptions" in s and s.startswith("SELECT")]
     assert reads, statements
     assert all("WHERE" in s and "chat_type" in s for s in reads), reads
+
+
+async def test_channel_remove_with_an_id_names_that_subscription(bot: Running) -> None:
+    api = bot.api
+    api.add_channel(-1001001, "早报频道", username="morning", members={OWNER: "creator"})
+    api.push_message(OWNER, None, "/channel remove @morning 1")
+    (reply,) = await api.wait_for(1, chat_id=OWNER, timeout=10)
+    assert "#1" in reply.plain and "全部" not in reply.plain, reply.plain
+    assert [s.id for s in bot.store.subscriptions.for_chat(-1001001)] == []
+    assert len(bot.store.subscriptions.for_chat(-1001002)) == 1
