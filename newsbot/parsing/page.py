@@ -47,6 +47,7 @@ _SPLIT_REACH = 12  # lines at the top of a run searched for a swallowed dateline
 _CLOSE_RUN = 0.7  # a runner-up run this close (relative score) makes the body uncertain
 _FALLBACK_REACH = 30  # text lines above the body searched for a headline of last resort
 _MAX_TITLE = 60
+_TABLE_COLUMNS = 3  # cells on a line set apart by space runs: a table row
 _DANGLING = 50  # characters: a last line shorter than this without a sentence end is dropped
 _TAG_REACH = 12  # footer lines searched for unlabelled tags
 _MAX_TAG = 12
@@ -153,8 +154,10 @@ def read_page(text: str) -> Reading:
         summary = lead.text
     author = _author(header, footer, run, title_lines, date_index, lines) or author
     editor = _editor([*footer, *header])
-    source = _first(rules.source_in, [*header, *footer]) or _unlabelled_source(
-        lines, date_index, title
+    source = (
+        _first(rules.source_in, [*header, *footer])
+        or _unlabelled_source(lines, date_index, title)
+        or _first(rules.english_byline_outlet, header)
     )
     url = _url(lines, header, footer)
     if rules.has_traditional(text):  # values were read off the folded keys: give 繁體 back
@@ -483,6 +486,8 @@ def _body_lines(run: _Run, title: str) -> list[Line]:
     for line in _without_headings(run.lines):
         if len(compact_title) >= 8 and compact_title in line.compact:
             continue  # a repeated title or "原标题" caption, not a paragraph
+        if line.columns >= _TABLE_COLUMNS and not line.prose:
+            continue  # a row of a table of figures, not a paragraph
         if rules.strip_trailing_widgets(line.text):
             kept.append(line)
     return kept

@@ -49,9 +49,12 @@ _PLACEHOLDER = re.compile(
     r"^(?:\[[^\]]*\]\s*)+$"  # [image], [INS::INS], [        ] form fields
     r"|^\S+\.(?:png|jpe?g|gif|webp|bmp|svg)$"  # image.png
     r"|^[━─—=\-_*·•~+|]{3,}$"  # rules
-    r"|^[*+\-_|\d\s.]{0,6}$",  # "+1", "9 70", "*", "_"
+    r"|^[*+\-_|\d\s.]{0,6}$"  # "+1", "9 70", "*", "_"
+    r"|^\d{1,2}:\d{2}(?::\d{2})?$"  # a time on its own line (a live blog's entry stamp)
+    r"|^\d{1,3}\s*/\s*\d{1,3}$",  # a gallery counter: 1/6
     re.IGNORECASE,
 )
+_GALLERY_COUNTER = re.compile(r"^\d{1,3}\s*/\s*\d{1,3}$")
 # An image or ad marker inside a line of text: a bracketed file-name-like token.
 _INLINE_PLACEHOLDER = re.compile(r"\[[A-Za-z0-9_\-.:/]{1,40}\]|\[\s*\]")
 # Words of a page's own interface (loading, retry, submit), never of an article.
@@ -124,6 +127,7 @@ class Line(NamedTuple):
     skip: bool  # metadata to skip inside the body (see skip_label)
     after_image: bool = False  # the text followed an image (an avatar before a byline)
     first_cell: str = ""  # the key's text before a wide gap (cells of a table row), or ""
+    columns: int = 1  # cells set apart by runs of spaces: 3 or more is a row of a table
 
     @property
     def compact(self) -> str:
@@ -177,12 +181,24 @@ def make_lines(text: str) -> list[Line]:
                 _SKIP_LABEL.match(key) is not None,
                 after_image,
                 _first_cell(keys[index]),
+                len(_COLUMN_GAP.findall(stripped.rstrip())) + 1,
             )
         )
+    return _mark_gallery_captions(lines)
+
+
+def _mark_gallery_captions(lines: list[Line]) -> list[Line]:
+    """The text under a gallery counter (``1/6``) is that picture's caption."""
+    for index, line in enumerate(lines):
+        if line.chrome and _GALLERY_COUNTER.match(line.key):
+            nxt = next((j for j in range(index + 1, len(lines)) if not lines[j].blank), None)
+            if nxt is not None and not lines[nxt].chrome:
+                lines[nxt] = lines[nxt]._replace(caption=True, prose=False)
     return lines
 
 
 _NO_FLAGS = (False, False, False, False, False)
+_COLUMN_GAP = re.compile(r"(?<=\S)(?: {3,}|\u3000{2,})(?=\S)")
 _CELL_GAP = re.compile(r"\S(?: {8,}|\u3000{4,})\S")  # how a text browser sets table cells apart
 
 
@@ -195,6 +211,9 @@ def _first_cell(key: str) -> str:
 # What a line is.
 # --------------------------------------------------------------------------
 
+_ENGLISH_CREDIT = re.compile(
+    r"[(\[](?:Photo|Photos|Image|Picture)s?\s*(?:by|:|/)[^()\[\]]{1,40}[)\]]\s*$", re.I
+)
 _CREDIT_TAIL = re.compile(
     r"[(（][^()（）]{0,30}(?:摄|截图|供图|资料图|图源|图片来源|视觉中国|新华社发|网络图片)[^()（）]{0,10}[)）]\s*$"
 )
@@ -208,6 +227,9 @@ _CREDIT_AFTER = re.compile(
 # Captions that say they are: "图为…", "图：…", "上图：…", "（图）…".
 _CAPTION_START = re.compile(
     r"^(?:[(（]?(?:上|下|左|右|组)?图[)）]?\s*[:：]|图为|图片[:：]|图注[:：])"
+    r"|^(?:附)?表\s*\d{0,2}\s*[:：]|^注\s*[:：]"  # a table's title and its footnote
+    r"|(?:^|[(\[])(?:Photo|Photos|Image|Picture)\s*(?:by|:|/)",
+    re.IGNORECASE,
 )
 
 
@@ -223,7 +245,12 @@ def _caption_key(key: str) -> bool:
         return True
     if len(key) >= 160:
         return False
-    return bool(_CREDIT_TAIL.search(key) or _CREDIT_AFTER.search(key) or _CAPTION_START.match(key))
+    return bool(
+        _CREDIT_TAIL.search(key)
+        or _CREDIT_AFTER.search(key)
+        or _CAPTION_START.match(key)
+        or _ENGLISH_CREDIT.search(key)
+    )
 
 
 def is_prose(line: Line) -> bool:
@@ -276,7 +303,8 @@ _STOP = re.compile(
     r"关键字|关键词|标签|相关热词(?:搜索)?|上一篇|下一篇|上一条|下一条|分享到|原文链接|本文链接)"
     r"\s*[:：]"
     r"|(?:责任编辑|责编)|上一篇|下一篇|相关阅读|相关新闻|相关文章|相关推荐|相关报道|推荐阅读|"
-    r"延伸阅读|热门推荐|猜你喜欢|为你推荐|作者最新文章|更多精彩|分享到|扫一扫|打印|关闭窗口|"
+    r"延伸阅读|热门推荐|猜你喜欢|为你推荐|作者最新文章|更多(?:精彩|快讯|新闻|资讯|报道|文章|阅读)|"
+    r"分享到|扫一扫|打印|关闭窗口|"
     r"正文已结束|纠错|网友评论|我要评论|发表评论|热门评论|版权声明|免责声明|原创版权|反侵权|"
     r"(?:本文|本作品|本稿|本文章)(?:为|系|是)?.{0,24}原创|未经.{0,12}(?:许可|授权|允许)|版权所有|"
     r"转载.{0,12}(?:注明|联系|请|须|务必)|copyright|©|关键字|关键词|标签\s|"
@@ -291,7 +319,7 @@ _STOP = re.compile(
 _NOTICE = re.compile(
     r"未经.{0,12}(?:许可|授权|允许).{0,12}(?:转载|使用|复制)|(?:转载|转发).{0,8}请?注明出处"
     r"|仅代表.{0,10}(?:作者|本人|个人).{0,4}(?:观点|立场)|不代表.{0,12}(?:观点|立场)"
-    r"|仅提供信息(?:发布|存储)"
+    r"|仅提供信息(?:发布|存储)|经授权转载|转载请联系"
 )
 
 
@@ -364,6 +392,12 @@ _FULL_DATE = re.compile(
     r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*"
     r"(?P<d>\d{1,2})(?!\d)\s*日?" + _TIME
 )
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# English pages: "May 6, 2023 14:20", "Updated: Nov 03, 2022".
+_ENGLISH_DATE = re.compile(
+    r"\b(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+(?P<d>\d{1,2}),?\s+"
+    r"(?P<y>(?:19|20)\d{2})(?!\d)" + _TIME.replace("(?:\\s*(?:T|\\s)?", "(?:,?\\s*(?:T|\\s)?", 1)
+)
 # Day first, as European and some Hong Kong pages print it: 06/05/2023, 06.05.2023 14:20.
 _DAY_FIRST = re.compile(
     r"(?<![\d./\-])(?P<a>\d{1,2})\s*(?P<sep>[/.\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*"
@@ -416,7 +450,7 @@ def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
     key = fold(text)
     if _NOT_A_DATELINE.search(key):
         return None
-    match = _FULL_DATE.search(key)
+    match = _FULL_DATE.search(key) or _ENGLISH_DATE.search(key)
     year: int | None = None
     day_first = None if match else _DAY_FIRST.search(key)
     if match:
@@ -430,11 +464,16 @@ def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
     hour, minute, second = match["H"], match["M"], match["S"]
     precision: Precision = "day" if hour is None else ("minute" if second is None else "second")
     tz = _offset_after(key, match.end()) if hour is not None else CHINA_TZ
+    month = (
+        _MONTHS.index(match["mon"][:3].lower()) + 1
+        if match.groupdict().get("mon")
+        else int(match["m"])
+    )
     parsed = ParsedDate(
         year,
-        int(match["m"]),
+        month,
         int(match["d"]),
-        _hour24(hour, match.groupdict().get("ampm")),
+        _hour24(hour, match.groupdict().get("ampm") or _ampm_after(key, match.end())),
         int(minute or 0),
         int(second or 0),
         precision,
@@ -445,6 +484,14 @@ def find_date(text: str, *, allow_yearless: bool = True) -> ParsedDate | None:
     if parsed.resolve(2000) is None:  # 2000 is a leap year: only checks month/day/time ranges
         return None
     return parsed
+
+
+_AMPM_AFTER = re.compile(r"\s*(?P<x>AM|PM|am|pm|a\.m\.|p\.m\.)(?![A-Za-z])")
+
+
+def _ampm_after(key: str, end: int) -> str | None:
+    found = _AMPM_AFTER.match(key, end)
+    return found["x"].replace(".", "").upper() if found else None
 
 
 def _hour24(hour: str | None, ampm: str | None) -> int:
@@ -467,7 +514,7 @@ def _day_first(match: re.Match[str], key: str) -> ParsedDate | None:
         int(match["y"]),
         month,
         day,
-        _hour24(hour, match.groupdict().get("ampm")),
+        _hour24(hour, match.groupdict().get("ampm") or _ampm_after(key, match.end())),
         int(minute or 0),
         int(second or 0),
         precision,
@@ -605,11 +652,11 @@ _NAME = r"[\u3400-\u9fffA-Za-z0-9_·•]{2,20}"
 _EDITOR_ROLES = (  # most responsible first: the truth of a page is its 责任编辑
     ("责任编辑", "责编"),
     ("值班编辑", "本文编辑"),
-    ("编辑",),
+    ("编辑", "Editor", "editor"),
     ("选稿",),
 )
 _EDITOR = re.compile(
-    r"(?P<role>责任编辑|责编|值班编辑|本文编辑|编辑|选稿)\s*(?P<sep>[:：︱|丨/])?\s*"
+    r"(?P<role>责任编辑|责编|值班编辑|本文编辑|编辑|选稿|Editor|editor)\s*(?P<sep>[:：︱|丨/])?\s*"
 )
 _EDITOR_BEFORE = re.compile(r"(?:^|[\s|｜(\[【•□])$")
 
@@ -629,7 +676,9 @@ def editors_in(line: Line) -> list[tuple[int, str]]:
         in_brackets = re.search(r"[(（\[【][^()（）\[\]【】]{0,12}$", key[: match.start()])
         if not (_EDITOR_BEFORE.search(key[: match.start()]) or in_brackets):
             continue
-        if role in ("编辑", "选稿") and not match["sep"] and not in_brackets:
+        if role in ("编辑", "选稿", "Editor", "editor") and not match["sep"] and not in_brackets:
+            continue
+        if role.lower() == "editor" and not match["sep"]:
             continue
         stop = labels[i + 1].start() if i + 1 < len(labels) else len(key)
         value = re.split(r"[)）\]】]", key[match.end() : stop], maxsplit=1)[0]
@@ -657,7 +706,7 @@ def _editor_names(raw: str) -> str | None:
     return value or None
 
 
-_NAME_PART = re.compile(r"^[\u3400-\u9fffA-Za-z0-9_·•]{2,20}$")
+_NAME_PART = re.compile(r"^[\u3400-\u9fffA-Za-z0-9_·•]{2,20}$|^[A-Z][a-z]{0,15}$")
 _LABEL_WORD = re.compile(
     r"编辑|责编|来源|作者|记者|时间|日期|选稿|校对|审核|监制|出品|通讯员|实习生|摄影|摄像|"
     r"点击|浏览|阅读|评论|\d{4}"
@@ -683,6 +732,18 @@ _REPORTER_LINE = re.compile(
     r"(?:\s*(?:发自|报道|摄影报道)\S{0,8})?"  # 本报记者 石磊 发自南岭
     r"(?:\s+(?:来源|编辑|责任编辑|责编|摄影|通讯员)\s*[:：].*)?$"  # more credits on the line
 )
+# An English byline: "By ZHOU LIN | Haiyan Daily", "By Li Qing and Wang Fang".
+_ENGLISH_BYLINE = re.compile(
+    r"(?:^|[|｜]\s*)By\s+(?P<n>[A-Z][A-Za-z'.\-]*(?:\s+(?:and\s+)?[A-Z][A-Za-z'.\-]*){0,5})"
+    r"\s*(?:[|｜]\s*(?P<o>[A-Za-z][A-Za-z&.\- ]{1,40}?)\s*(?=[|｜]|$)|,|$)"
+)
+
+
+def english_byline_outlet(line: Line) -> str | None:
+    """The outlet between the byline and the date: ``By X | Haiyan Daily | Updated: …``."""
+    match = _ENGLISH_BYLINE.search(line.key)
+    outlet = match["o"] if match else None
+    return outlet if outlet and not re.match(r"(?i)updated|published|posted", outlet) else None
 # A meta line ending with the reporters: "来源：溪城日报　记者 方立诚".
 _REPORTER_TAIL = re.compile(r"(?<=\s)(?:本报|本台|本网)?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*$")
 # A wire dateline names its reporters in brackets, with or without 记者:
@@ -719,6 +780,9 @@ def _names(raw: str) -> str:
 def author_in(line: Line, *, labelled_only: bool = False) -> str | None:
     """A reporter/author named on this line (作者:, 文/图, 记者 ...), without the word 记者."""
     key = line.key
+    english = _ENGLISH_BYLINE.search(key) if not labelled_only else None
+    if english and len(key) < 120:
+        return english["n"].strip()
     if line.prose and not labelled_only:  # running text: only a （记者 X） dateline counts
         reporter = _REPORTER_PAREN.search(key) or _WIRE_REPORTERS.search(key[:60])
         return _names(reporter["n"]) if reporter else None
@@ -756,6 +820,8 @@ def credit_line(line: Line) -> str | None:
 def credit_in(text: str) -> str | None:
     """The names of a bracketed byline (``（袁源）``, ``(文/李四 王五)``), if that is all."""
     match = _CREDIT_LINE.match(fold(text).strip())
+    if match and _LABEL_WORD.search(match["n"]):
+        return None  # "(编辑 邵蓓)" credits an editor, not the author
     if not match or _NOT_CREDIT.search(match["n"]):
         return None
     return _names(match["n"])
@@ -952,13 +1018,13 @@ _DATED_LABEL = re.compile(r"^(?:发布时间|发表时间|发布日期|更新时
 
 def is_dateline(line: Line) -> bool:
     """A short line printing a date, not a sentence that mentions one."""
-    return (
-        not line.blank
-        and len(line.key) <= 100
-        and not re.search(r"[，。！？；,!?;]", line.key)
-        and not skip_label(line)
-        and find_date(line.key) is not None
-    )
+    if line.blank or len(line.key) > 100 or skip_label(line):
+        return False
+    found = find_date(line.key)
+    if found is None:
+        return False
+    rest = line.key[: found.start] + line.key[found.end :]  # "May 6, 2023" has its own comma
+    return not re.search(r"[，。！？；,!?;]", rest)
 
 
 _UPDATED = re.compile(
@@ -1082,6 +1148,11 @@ _NAV_WORDS = frozenset(
         "回复 举报 分享 收藏 支持 反对 点赞 打印 关注",
     )
 )
+_FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\w+", "a an the to of in on at for and or is are was be by with from as into after over"
+    )
+)
 _BLOCK_LABEL = re.compile(r"(?:资讯|搜索|阅读|推荐|标签|关键词|专题|新闻|热词)$")
 _TAG_SPLIT = re.compile(r"\s*[|｜]\s*|\s+")
 _NOT_TAGS = re.compile(r"[，。！？；,!?;:：、()（）《》“”\"@#]")
@@ -1102,6 +1173,8 @@ def tag_strip(key: str, vocabulary: str) -> list[str] | None:
         return None
     if sum(t in _NAV_WORDS for t in tokens) >= 2:
         return None  # a menu: 首页 新闻 财经 …
+    if any(t.lower() in _FUNCTION_WORDS for t in tokens):
+        return None  # an English headline, not tags
     known = sum(t in vocabulary and len(t) >= 2 and not t.isdigit() for t in tokens)
     if known < min(2, len(tokens) - 1) or known < 0.5 * len(tokens):
         return None
