@@ -13,7 +13,11 @@ import pytest
 
 from newsbot.errors import NoArticleError
 from newsbot.models import ArticleIn, format_published
-from newsbot.parsing import parse_page, rules
+from newsbot.parsing import parse_page
+from newsbot.parsing.dates import find_date
+from newsbot.parsing.fields import breadcrumb_in, source_in, split_keywords, summary_in
+from newsbot.parsing.lines import Line, is_caption, make_lines
+from newsbot.parsing.people import author_in, editor_in, trailing_credit
 from newsbot.textio import decode_seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,14 +189,14 @@ def test_parse_is_fast() -> None:
     ],
 )
 def test_find_date(text: str, iso: str, precision: str) -> None:
-    parsed = rules.find_date(text)
+    parsed = find_date(text)
     assert parsed is not None
     assert format_published(parsed.resolve(), parsed.precision) == iso
     assert parsed.precision == precision
 
 
 def test_find_date_without_a_year() -> None:
-    parsed = rules.find_date("发布时间：10-0812:00优质原创作者")
+    parsed = find_date("发布时间：10-0812:00优质原创作者")
     assert parsed is not None and parsed.year is None
     assert parsed.resolve() is None
     assert parsed.resolve(2019) == datetime(2019, 10, 8, 12, 0, tzinfo=CST)
@@ -202,11 +206,11 @@ def test_find_date_without_a_year() -> None:
     "text", ["今天是2022年2月13日 星期日", "2022-13-45 10:00", "共有1000人参加"]
 )
 def test_find_date_rejects(text: str) -> None:
-    assert rules.find_date(text, allow_yearless=False) is None
+    assert find_date(text, allow_yearless=False) is None
 
 
-def _line(text: str) -> rules.Line:
-    return rules.make_lines(text)[0]
+def _line(text: str) -> Line:
+    return make_lines(text)[0]
 
 
 @pytest.mark.parametrize(
@@ -223,14 +227,14 @@ def _line(text: str) -> rules.Line:
     ],
 )
 def test_breadcrumb_lines(text: str, items: list[str]) -> None:
-    assert rules.breadcrumb_in(_line(text)) == items
+    assert breadcrumb_in(_line(text)) == items
 
 
 @pytest.mark.parametrize(
     "text", ["更多>>", "返回腾讯网首页>>", "他说：我们 > 他们。", "上一篇：标题"]
 )
 def test_not_breadcrumbs(text: str) -> None:
-    assert rules.breadcrumb_in(_line(text)) is None
+    assert breadcrumb_in(_line(text)) is None
 
 
 @pytest.mark.parametrize(
@@ -248,7 +252,7 @@ def test_not_breadcrumbs(text: str) -> None:
     ],
 )
 def test_source_labels(text: str, source: str) -> None:
-    assert rules.source_in(_line(text)) == source
+    assert source_in(_line(text)) == source
 
 
 @pytest.mark.parametrize(
@@ -262,7 +266,7 @@ def test_source_labels(text: str, source: str) -> None:
     ],
 )
 def test_editor_labels(text: str, editor: str) -> None:
-    assert rules.editor_in(_line(text)) == editor
+    assert editor_in(_line(text)) == editor
 
 
 @pytest.mark.parametrize(
@@ -279,20 +283,20 @@ def test_editor_labels(text: str, editor: str) -> None:
     ],
 )
 def test_author_lines(text: str, author: str) -> None:
-    assert rules.author_in(_line(text)) == author
+    assert author_in(_line(text)) == author
 
 
 @pytest.mark.parametrize(
     "text", ["作者最新文章", "发布时间：10-0812:00优质原创作者", "记者了解到，该项目已经开工。"]
 )
 def test_not_authors(text: str) -> None:
-    assert rules.author_in(_line(text)) is None
+    assert author_in(_line(text)) is None
 
 
 def test_trailing_credit() -> None:
-    paragraph, names = rules.trailing_credit("过一个廉洁的新春佳节。(常书香 马丹阳 )")
+    paragraph, names = trailing_credit("过一个廉洁的新春佳节。(常书香 马丹阳 )")
     assert (paragraph, names) == ("过一个廉洁的新春佳节。", "常书香 马丹阳")
-    assert rules.trailing_credit("全文到此结束。（完）") == ("全文到此结束。（完）", None)
+    assert trailing_credit("全文到此结束。（完）") == ("全文到此结束。（完）", None)
 
 
 @pytest.mark.parametrize(
@@ -305,12 +309,12 @@ def test_trailing_credit() -> None:
     ],
 )
 def test_summary_labels(text: str, summary: str) -> None:
-    assert rules.summary_in(_line(text)) == summary
+    assert summary_in(_line(text)) == summary
 
 
 @pytest.mark.parametrize("text", ["首页 > 中国之声 > 新闻和报纸摘要", "摘要新闻回顾"])
 def test_not_summaries(text: str) -> None:
-    assert rules.summary_in(_line(text)) is None
+    assert summary_in(_line(text)) is None
 
 
 @pytest.mark.parametrize(
@@ -328,21 +332,21 @@ def test_not_summaries(text: str) -> None:
     ],
 )
 def test_split_keywords(value: str, vocabulary: str, keywords: list[str]) -> None:
-    assert rules.split_keywords(value, vocabulary) == keywords
+    assert split_keywords(value, vocabulary) == keywords
 
 
 def test_captions() -> None:
-    assert rules.is_caption(_line("BBC报道截图BBC报道截图"))
-    assert rules.is_caption(_line("湖面上觅食的野鸭（新华社记者 张三 摄）"))
-    assert not rules.is_caption(_line("他说：“好好好。”"))
+    assert is_caption(_line("BBC报道截图BBC报道截图"))
+    assert is_caption(_line("湖面上觅食的野鸭（新华社记者 张三 摄）"))
+    assert not is_caption(_line("他说：“好好好。”"))
 
 
 def test_full_width_and_odd_spaces_fold() -> None:
     line = _line("\u3000\u3000来源：\u00a0新华网\u3000\u3000责任编辑：\u2002张三")
     assert line.text == "来源： 新华网 责任编辑： 张三"  # the text keeps what the page printed
     assert line.key == "来源: 新华网 责任编辑: 张三"
-    assert rules.source_in(line) == "新华网"
-    assert rules.editor_in(line) == "张三"
+    assert source_in(line) == "新华网"
+    assert editor_in(line) == "张三"
 
 
 @pytest.mark.parametrize(

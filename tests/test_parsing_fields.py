@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import pytest
 
-from newsbot.parsing import layout, parse_page, read_page, rules
+from newsbot.parsing import layout, parse_page, read_page
+from newsbot.parsing.dates import find_date
 from newsbot.parsing.explain import explain
-from newsbot.parsing.rules import Line
+from newsbot.parsing.fields import (
+    breadcrumb_in,
+    clean_breadcrumb,
+    is_title_like,
+    keyword_label_value,
+    source_around_date,
+    source_in,
+    summary_in,
+    tag_strip,
+)
+from newsbot.parsing.lines import Line, is_bracketed_note, is_caption, is_teaser, make_lines
+from newsbot.parsing.people import author_before_date, author_in, credit_in, credit_line, editor_in
 
 
 def line(text: str) -> Line:
-    return rules.make_lines(text)[0]
+    return make_lines(text)[0]
 
 
 # ---------------------------------------------------------------- dates
@@ -36,7 +48,7 @@ def line(text: str) -> Line:
     ],
 )
 def test_dates_in_every_printed_format(text: str, iso: str, precision: str) -> None:
-    parsed = rules.find_date(text)
+    parsed = find_date(text)
     assert parsed is not None
     resolved = parsed.resolve()
     assert resolved is not None and resolved.isoformat() == iso
@@ -44,7 +56,7 @@ def test_dates_in_every_printed_format(text: str, iso: str, precision: str) -> N
 
 
 def test_a_year_less_date_takes_the_year_from_the_page_or_stays_open() -> None:
-    parsed = rules.find_date("发布时间：04-2210:15")
+    parsed = find_date("发布时间：04-2210:15")
     assert parsed is not None and parsed.year is None
     assert (parsed.month, parsed.day, parsed.hour, parsed.minute) == (4, 22, 10, 15)
     page = "某地开通新线路\n\n发布时间：04-22 10:15\n\n{}\n\n相关：2024-04-20 旧闻"
@@ -55,7 +67,7 @@ def test_a_year_less_date_takes_the_year_from_the_page_or_stays_open() -> None:
 
 @pytest.mark.parametrize("text", ["今天是2024年5月6日 星期一", "电话：010-12345678", "第3/4页"])
 def test_not_dates(text: str) -> None:
-    assert rules.find_date(text) is None
+    assert find_date(text) is None
 
 
 # ---------------------------------------------------------------- people
@@ -72,11 +84,11 @@ def test_not_dates(text: str) -> None:
     ],
 )
 def test_editor_extractor(text: str, editor: str) -> None:
-    assert rules.editor_in(line(text)) == editor
+    assert editor_in(line(text)) == editor
 
 
 def test_editor_in_running_text_is_not_a_credit() -> None:
-    assert rules.editor_in(line("编辑部的同事们都说，这次采访非常顺利。")) is None
+    assert editor_in(line("编辑部的同事们都说，这次采访非常顺利。")) is None
 
 
 @pytest.mark.parametrize(
@@ -91,34 +103,34 @@ def test_editor_in_running_text_is_not_a_credit() -> None:
     ],
 )
 def test_author_extractor(text: str, author: str) -> None:
-    assert rules.author_in(line(text)) == author
+    assert author_in(line(text)) == author
 
 
 def test_wire_dateline_names_reporters_with_or_without_the_word() -> None:
     first = "新华社北京5月19日电（刘某、杨某）某研究所专家19日介绍了项目进展情况。"
-    assert rules.author_in(line(first)) == "刘某、杨某"
+    assert author_in(line(first)) == "刘某、杨某"
     quoted = "新华社深圳5月12日电（记者戴某河、印某）某企业发布了新一代产品。"
-    assert rules.author_in(line(quoted)) == "戴某河、印某"
+    assert author_in(line(quoted)) == "戴某河、印某"
 
 
 def test_bracketed_byline_line() -> None:
-    assert rules.credit_line(line("（袁某）")) == "袁某"
-    assert rules.credit_line(line("（完）")) is None
-    assert rules.credit_in("(文/李某 王某)") == "李某 王某"
+    assert credit_line(line("（袁某）")) == "袁某"
+    assert credit_line(line("（完）")) is None
+    assert credit_in("(文/李某 王某)") == "李某 王某"
 
 
 def test_byline_is_never_a_headline() -> None:
-    assert not rules.is_title_like(line("本报记者 石某 发自南岭"))
+    assert not is_title_like(line("本报记者 石某 发自南岭"))
 
 
 def test_name_before_the_date_is_the_author_not_the_source() -> None:
     dated = line("谢某含2017-03-01 14:27:02")
-    assert rules.author_before_date(dated) == "谢某含"
-    assert rules.source_around_date(dated, "标题", "") is None
+    assert author_before_date(dated) == "谢某含"
+    assert source_around_date(dated, "标题", "") is None
     avatar = line("[avatar_7e3c] 老K在折腾 于 2023-06-12 22:41:07 发布 阅读量2.3k")
-    assert avatar.after_image and rules.author_before_date(avatar) == "老K在折腾"
+    assert avatar.after_image and author_before_date(avatar) == "老K在折腾"
     outlet = line("2019年11月25日 18:57 参考某息")
-    assert rules.source_around_date(outlet, "标题", "") == "参考某息"
+    assert source_around_date(outlet, "标题", "") == "参考某息"
 
 
 # ---------------------------------------------------------------- sources
@@ -133,7 +145,7 @@ def test_name_before_the_date_is_the_author_not_the_source() -> None:
     ],
 )
 def test_labelled_sources(text: str, source: str) -> None:
-    assert rules.source_in(line(text)) == source
+    assert source_in(line(text)) == source
 
 
 @pytest.mark.parametrize(
@@ -144,7 +156,7 @@ def test_labelled_sources(text: str, source: str) -> None:
     ],
 )
 def test_unlabelled_sources_next_to_the_date(text: str, source: str) -> None:
-    assert rules.source_around_date(line(text), "标题", "") == source
+    assert source_around_date(line(text), "标题", "") == source
 
 
 # ---------------------------------------------------------------- what a line is
@@ -159,7 +171,7 @@ def test_unlabelled_sources_next_to_the_date(text: str, source: str) -> None:
     ],
 )
 def test_captions(text: str) -> None:
-    assert rules.is_caption(line(text))
+    assert is_caption(line(text))
 
 
 @pytest.mark.parametrize(
@@ -170,7 +182,7 @@ def test_captions(text: str) -> None:
     ],
 )
 def test_truncated_teasers_are_not_prose(text: str) -> None:
-    assert rules.is_teaser(text) and not line(text).prose
+    assert is_teaser(text) and not line(text).prose
 
 
 @pytest.mark.parametrize(
@@ -192,8 +204,8 @@ def test_interface_text_is_chrome() -> None:
 
 
 def test_bracketed_notes() -> None:
-    assert rules.is_bracketed_note("（本文仅为健康科普，不能替代医生的诊断和治疗）")
-    assert not rules.is_bracketed_note("（记者 张某）他说，这是第一次。")
+    assert is_bracketed_note("（本文仅为健康科普，不能替代医生的诊断和治疗）")
+    assert not is_bracketed_note("（记者 张某）他说，这是第一次。")
 
 
 @pytest.mark.parametrize(
@@ -212,11 +224,11 @@ def test_bracketed_notes() -> None:
     ],
 )
 def test_labelled_summaries(text: str, summary: str) -> None:
-    assert rules.summary_in(line(text)) == summary
+    assert summary_in(line(text)) == summary
 
 
 def test_editors_note_is_not_a_summary() -> None:
-    assert rules.summary_in(line("编者按：今年是某某工程建成二十周年，本报推出系列报道。")) is None
+    assert summary_in(line("编者按：今年是某某工程建成二十周年，本报推出系列报道。")) is None
 
 
 # ---------------------------------------------------------------- keywords, trail
@@ -235,16 +247,16 @@ def test_editors_note_is_not_a_summary() -> None:
     ],
 )
 def test_tag_strips(text: str, vocabulary: str, tags: list[str]) -> None:
-    assert rules.tag_strip(text, vocabulary) == tags
+    assert tag_strip(text, vocabulary) == tags
 
 
 def test_a_menu_is_no_tag_strip() -> None:
-    assert rules.tag_strip("首页 新闻 财经 体育", "今天的体育新闻很多") is None
-    assert rules.tag_strip("3 女排联赛首周赛程出炉", "比赛第3节") is None
+    assert tag_strip("首页 新闻 财经 体育", "今天的体育新闻很多") is None
+    assert tag_strip("3 女排联赛首周赛程出炉", "比赛第3节") is None
 
 
 def test_keyword_label_after_another_label() -> None:
-    value = rules.keyword_label_value(line("分类专栏: 后端架构 文章标签: Rust 日志采集"))
+    value = keyword_label_value(line("分类专栏: 后端架构 文章标签: Rust 日志采集"))
     assert value == "Rust 日志采集"
 
 
@@ -256,8 +268,8 @@ def test_keyword_label_after_another_label() -> None:
     ],
 )
 def test_breadcrumbs_with_a_trailing_separator(text: str, items: list[str]) -> None:
-    found = rules.breadcrumb_in(line(text))
-    assert found is not None and list(rules.clean_breadcrumb(found)) == items
+    found = breadcrumb_in(line(text))
+    assert found is not None and list(clean_breadcrumb(found)) == items
 
 
 # ---------------------------------------------------------------- layout
@@ -342,7 +354,7 @@ def test_a_lead_box_the_article_repeats_is_the_summary() -> None:
 
 def test_a_trail_in_a_table_row_is_read_from_its_own_cell() -> None:
     row = line("汽车 >> 车坛动态 >> 业界新闻" + " " * 40 + "新闻排行榜")
-    found = rules.breadcrumb_in(row)
+    found = breadcrumb_in(row)
     assert found == ["汽车", "车坛动态", "业界新闻"]
 
 

@@ -31,9 +31,16 @@ _CELL_SLACK = 2  # ...and a wrapped table cell this many before its column's edg
 _ENDS = re.compile(r"[。！？!?][”’」』)）\"']*$")
 
 
+# East Asian wide and full-width ranges (Hangul, CJK, kana, full-width forms).
+_WIDE = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+    "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+)
+
+
 def display_width(text: str) -> int:
     """Columns a terminal gives ``text``: wide (CJK) characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 def repair(text: str) -> str:
@@ -43,7 +50,8 @@ def repair(text: str) -> str:
         if _RULE in text:
             lines = _unfold_tables(lines)
         lines = [_BOX.sub(" ", line).rstrip() for line in lines]
-    widths = [display_width(line.rstrip()) if line.strip() else 0 for line in lines]
+    # A line shorter than half the narrowest wrap width cannot be a wrapped one.
+    widths = [display_width(line.rstrip()) if len(line) * 2 >= _MIN_WRAP else 0 for line in lines]
     wrap = _wrap_widths(lines, widths)
     if not wrap:
         return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 How a page is read:
 
-1. **Body.** Lines are classified (:mod:`newsbot.parsing.rules`). Runs of prose
+1. **Body.** Lines are classified (:mod:`newsbot.parsing.lines`). Runs of prose
    lines, allowing sub-headings, image placeholders and captions in between, are
    scored by their amount of text; the best run is the article. A run ends at a
    footer label (来源:, 编辑:, 上一篇 …), at a long stretch of non-prose lines, or
@@ -28,8 +28,48 @@ from datetime import datetime
 from newsbot import nlp
 from newsbot.errors import NoArticleError
 from newsbot.models import ArticleIn, Precision
-from newsbot.parsing import layout, rules
-from newsbot.parsing.rules import Line
+from newsbot.parsing import layout
+from newsbot.parsing.dates import find_date
+from newsbot.parsing.fields import (
+    Extractor,
+    breadcrumb_in,
+    clean_breadcrumb,
+    glued_keyword_line,
+    is_title_like,
+    keyword_label_value,
+    source_around_date,
+    source_in,
+    split_keywords,
+    strip_title_marks,
+    summary_in,
+    tag_strip,
+    url_in,
+)
+from newsbot.parsing.lines import (
+    Line,
+    is_bracketed_note,
+    is_caption,
+    is_dated_label,
+    is_dateline,
+    is_prose,
+    is_stop,
+    is_teaser,
+    is_update_line,
+    make_lines,
+    skip_label,
+    strip_trailing_widgets,
+)
+from newsbot.parsing.people import (
+    author_before_date,
+    author_in,
+    credit_in,
+    credit_line,
+    editors_in,
+    english_byline_outlet,
+    looks_like_name_line,
+    trailing_credit,
+)
+from newsbot.parsing.text import ends_sentence, fold, has_cjk, has_traditional
 
 __all__ = ["parse_page"]
 
@@ -97,7 +137,7 @@ def parse_page(text: str) -> ArticleIn:
 
 def read_page(text: str) -> Reading:
     """Read one page: the article, each line's role, and the fields in doubt."""
-    lines = rules.make_lines(layout.repair(text.replace("\r\n", "\n").replace("\r", "\n")))
+    lines = make_lines(layout.repair(text.replace("\r\n", "\n").replace("\r", "\n")))
     found = _best_run(lines)
     if found is None:
         raise NoArticleError("no body paragraphs found")
@@ -120,19 +160,19 @@ def read_page(text: str) -> Reading:
     if lead is not None and lead.pos == _without_headings(run.lines)[0].pos:
         run = _Run(tuple(ln for ln in run.lines if ln.pos != lead.pos), run.score)
     body_lines = _body_lines(run, title)
-    body = [rules.strip_trailing_widgets(ln.text) for ln in body_lines]
+    body = [strip_trailing_widgets(ln.text) for ln in body_lines]
     author: str | None = None
     if body:
-        last, credit = rules.trailing_credit(body[-1])
+        last, credit = trailing_credit(body[-1])
         if credit:
             body[-1] = last
             author = credit
     body = [p for p in body if p]
-    while len(body) > 1 and _dangling(body[-1]) and rules.ends_sentence(body[-2]):
+    while len(body) > 1 and _dangling(body[-1]) and ends_sentence(body[-2]):
         body.pop()  # a widget's line under an article that has ended: no sentence end
-    while len(body) > 1 and rules.is_bracketed_note(body[-1]):
+    while len(body) > 1 and is_bracketed_note(body[-1]):
         note = body.pop()  # （本文仅为科普，不能替代诊断）, （完）: a note under the text
-        author = author or rules.credit_in(note)  # …or the byline: （袁源）
+        author = author or credit_in(note)  # …or the byline: （袁源）
     if sum(len(p) for p in body) < _MIN_BODY_CHARS:
         raise NoArticleError("no body paragraphs found")
     if not title:
@@ -149,18 +189,18 @@ def read_page(text: str) -> Reading:
     crumb_index, breadcrumb = _breadcrumb(lines, title_lines[0].pos if title_lines else run.start)
     opening = body_lines[0].pos if body_lines else run.end
     above_text = [ln for ln in lines[title_end + 1 : opening] if not ln.blank]
-    summary = next((s for s in map(rules.summary_in, above_text) if s), None)
+    summary = next((s for s in map(summary_in, above_text) if s), None)
     if summary is None and lead is not None:
         summary = lead.text
     author = _author(header, footer, run, title_lines, date_index, lines) or author
     editor = _editor([*footer, *header])
     source = (
-        _first(rules.source_in, [*header, *footer])
+        _first(source_in, [*header, *footer])
         or _unlabelled_source(lines, date_index, title)
-        or _first(rules.english_byline_outlet, header)
+        or _first(english_byline_outlet, header)
     )
     url = _url(lines, header, footer)
-    if rules.has_traditional(text):  # values were read off the folded keys: give 繁體 back
+    if has_traditional(text):  # values were read off the folded keys: give 繁體 back
         source, author, editor, summary = (
             _as_printed(v, lines) for v in (source, author, editor, summary)
         )
@@ -197,7 +237,7 @@ def _as_printed(value: str | None, lines: Sequence[Line]) -> str | None:
         if at >= 0 and len(line.key) == len(line.text):
             printed = line.text[at : at + len(value)]
             return "".join(
-                p if rules.fold(p) == v else v for p, v in zip(printed, value, strict=True)
+                p if fold(p) == v else v for p, v in zip(printed, value, strict=True)
             )
     return value
 
@@ -244,23 +284,23 @@ def _roles(
     if lead is not None:
         roles[lead.pos] = "summary (lead)"
     for line in lines[: body_lines[0].pos if body_lines else run.start]:
-        if rules.summary_in(line):
+        if summary_in(line):
             roles[line.pos] = "summary"
     return roles
 
 
 def _is_meta(line: Line) -> bool:
     return bool(
-        rules.source_in(line)
-        or rules.editors_in(line)
-        or (not line.prose and rules.author_in(line))
-        or rules.keyword_label_value(line)
+        source_in(line)
+        or editors_in(line)
+        or (not line.prose and author_in(line))
+        or keyword_label_value(line)
     )
 
 
 def _dangling(paragraph: str) -> bool:
     """A short last line that does not end a sentence (interface text, a link)."""
-    return len(paragraph) < _DANGLING and not rules.ends_sentence(paragraph)
+    return len(paragraph) < _DANGLING and not ends_sentence(paragraph)
 
 
 def _fallback_title(lines: Sequence[Line], body_start: int) -> list[Line]:
@@ -272,7 +312,7 @@ def _fallback_title(lines: Sequence[Line], body_start: int) -> list[Line]:
         seen += 1
         if seen > _FALLBACK_REACH:
             break
-        if rules.is_title_like(line) and not line.bullet:
+        if is_title_like(line) and not line.bullet:
             return [line]
     return []
 
@@ -320,7 +360,7 @@ def _dated_above(lines: Sequence[Line], start: int) -> bool:
     for line in reversed(lines[:start]):
         if line.blank or line.chrome:
             continue
-        if rules.is_dateline(line):
+        if is_dateline(line):
             return True
         seen += 1
         if seen >= _DATED_REACH:
@@ -330,30 +370,30 @@ def _dated_above(lines: Sequence[Line], start: int) -> bool:
 
 def _starts_run(line: Line) -> bool:
     return (
-        rules.is_prose(line)
+        is_prose(line)
         and not line.bullet
-        and not rules.is_caption(line)
-        and not rules.skip_label(line)
-        and not rules.is_stop(line)
+        and not is_caption(line)
+        and not skip_label(line)
+        and not is_stop(line)
     )
 
 
 def _grow_run(lines: Sequence[Line], start: int) -> _Run:
     kept: list[Line] = [lines[start]]
     first = lines[start].compact
-    headline = rules.is_title_like(lines[start])  # repeated as image alts, not a new copy
+    headline = is_title_like(lines[start])  # repeated as image alts, not a new copy
     seen = {first}
     pending: list[Line] = []
     started = _is_paragraph(lines[start])
     gap = 0.0
     for line in lines[start + 1 :]:
-        if line.blank or line.chrome or rules.is_caption(line):
+        if line.blank or line.chrome or is_caption(line):
             continue
-        if rules.is_stop(line):
+        if is_stop(line):
             break
-        if rules.skip_label(line):
+        if skip_label(line):
             continue
-        if rules.is_prose(line) and not line.bullet:
+        if is_prose(line) and not line.bullet:
             if line.compact == first and not headline and _starts_over(lines, line.pos, kept):
                 break  # the article is printed again from its first paragraph: a copy
             if line.compact in seen:  # a caption or image alt printed again
@@ -365,9 +405,9 @@ def _grow_run(lines: Sequence[Line], start: int) -> _Run:
             pending.clear()
             gap = 0.0
             continue
-        if started and rules.is_dateline(line):
+        if started and is_dateline(line):
             break  # a timestamp after the text has begun: the next post, reply or item
-        if _NUMBERED_ITEM.match(line.key) and rules.has_cjk(line.key):
+        if _NUMBERED_ITEM.match(line.key) and has_cjk(line.key):
             gap = 0.0  # "12、上海朱家角古镇": the next item of a list article
             pending.append(line)
             continue
@@ -398,7 +438,7 @@ def _score(kept: Sequence[Line]) -> int:
     return sum(
         max(len(ln.key) - _SHORT_LINE, 0) + min(len(ln.key), _SHORT_LINE) // 4
         for ln in kept
-        if rules.is_prose(ln)
+        if is_prose(ln)
     )
 
 
@@ -413,7 +453,7 @@ def _gap_cost(line: Line) -> float:
         return 1.0
     if line.key[0] in _QUOTES or set(line.key) <= _ELLIPSIS:
         return _ITEM_GAP  # quoted words and ellipses are writing, never interface
-    if len(line.key) < _ITEM_CHARS or not rules.has_cjk(line.key):
+    if len(line.key) < _ITEM_CHARS or not has_cjk(line.key):
         return 1.0
     return _ITEM_GAP
 
@@ -428,7 +468,7 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
     for pos, line in enumerate(run.lines[:_SPLIT_REACH]):
         if _is_paragraph(line):
             return run, None  # the article has begun: a date further down is inside it
-        if rules.is_dateline(line):
+        if is_dateline(line):
             rest = run.lines[pos + 1 :]
             first = next((i for i, ln in enumerate(rest) if _starts_run(ln)), None)
             if first is None:
@@ -440,7 +480,7 @@ def _split_header(run: _Run) -> tuple[_Run, int | None]:
 
 def _is_paragraph(line: Line) -> bool:
     """A full paragraph of text: long, and ending a sentence (a headline does neither)."""
-    return len(line.key) >= _PARAGRAPH and rules.ends_sentence(line.key)
+    return len(line.key) >= _PARAGRAPH and ends_sentence(line.key)
 
 
 def _lead(lines: Sequence[Line], run: _Run, title_end: int, title: str) -> Line | None:
@@ -455,7 +495,7 @@ def _lead(lines: Sequence[Line], run: _Run, title_end: int, title: str) -> Line 
     candidates = [
         ln
         for ln in lines[title_end + 1 : first + 1]
-        if not ln.blank and (ln.prose or rules.is_teaser(ln.key)) and not ln.caption
+        if not ln.blank and (ln.prose or is_teaser(ln.key)) and not ln.caption
     ][-2:]
     for candidate in candidates:
         core = candidate.compact.rstrip(".…")
@@ -488,7 +528,7 @@ def _body_lines(run: _Run, title: str) -> list[Line]:
             continue  # a repeated title or "原标题" caption, not a paragraph
         if line.columns >= _TABLE_COLUMNS and not line.prose:
             continue  # a row of a table of figures, not a paragraph
-        if rules.strip_trailing_widgets(line.text):
+        if strip_trailing_widgets(line.text):
             kept.append(line)
     return kept
 
@@ -505,8 +545,8 @@ def _dateline(lines: Sequence[Line], body_start: int) -> int | None:
     for line in reversed(lines[:body_start]):
         if line.blank:
             continue
-        if rules.is_dateline(line):
-            if not rules.is_update_line(line):
+        if is_dateline(line):
+            if not is_update_line(line):
                 return line.pos
             updated = line.pos if updated is None else updated
         seen += 1
@@ -523,9 +563,9 @@ def _title(lines: Sequence[Line], anchor: int) -> list[Line]:
         if line.blank or line.chrome:
             continue
         seen += 1
-        if seen > _TITLE_REACH or rules.breadcrumb_in(line) is not None:
+        if seen > _TITLE_REACH or breadcrumb_in(line) is not None:
             break
-        if rules.is_title_like(line):
+        if is_title_like(line):
             candidates.append(line)
     if not candidates:
         return []
@@ -535,14 +575,14 @@ def _title(lines: Sequence[Line], anchor: int) -> list[Line]:
     if above is not None and _continues_title(above, chosen):
         result.insert(0, above)
     below = lines[chosen.pos + 1] if chosen.pos + 1 < len(lines) else None
-    if below is not None and below.key.startswith(("——", "—", "--")) and rules.is_title_like(below):
+    if below is not None and below.key.startswith(("——", "—", "--")) and is_title_like(below):
         result.append(below)
     return result
 
 
 def _continues_title(upper: Line, lower: Line) -> bool:
     """Is ``upper`` the first line of a headline that wraps onto ``lower``?"""
-    if not rules.is_title_like(upper) or upper.bullet or upper.compact == lower.compact:
+    if not is_title_like(upper) or upper.bullet or upper.compact == lower.compact:
         return False
     tokens = upper.key.split()
     if len(tokens) >= 3 and max(map(len, tokens)) <= 6:
@@ -553,9 +593,9 @@ def _continues_title(upper: Line, lower: Line) -> bool:
 
 
 def _join_title(lines: Sequence[Line]) -> str:
-    text = rules.strip_title_marks(lines[0].text)
+    text = strip_title_marks(lines[0].text)
     for line in lines[1:]:
-        part = rules.strip_title_marks(line.text)
+        part = strip_title_marks(line.text)
         glue = " " if text[-1:].isascii() and part[:1].isascii() else ""
         text += glue + part
     return text
@@ -582,12 +622,12 @@ def _editor(lines: Sequence[Line]) -> str | None:
     found = [
         (rank, order, names)
         for order, line in enumerate(lines)
-        for rank, names in rules.editors_in(line)
+        for rank, names in editors_in(line)
     ]
     return min(found)[2] if found else None
 
 
-def _first(extract: rules.Extractor, lines: Sequence[Line]) -> str | None:
+def _first(extract: Extractor, lines: Sequence[Line]) -> str | None:
     for line in lines:
         value = extract(line)
         if value:
@@ -599,12 +639,12 @@ def _published(
     lines: Sequence[Line], date_index: int | None, body_end: int
 ) -> tuple[datetime | None, Precision, str | None]:
     """The publication time, its precision, and why it is in doubt (None: it is not)."""
-    parsed = rules.find_date(lines[date_index].key) if date_index is not None else None
+    parsed = find_date(lines[date_index].key) if date_index is not None else None
     doubt: str | None = None
     if parsed is None:  # some pages print the date only under the article
         for line in lines[body_end + 1 : body_end + 12]:
-            if rules.is_dated_label(line):
-                parsed = rules.find_date(line.key)
+            if is_dated_label(line):
+                parsed = find_date(line.key)
                 if parsed:
                     date_index = line.pos
                     doubt = "the date is printed under the article"
@@ -625,7 +665,7 @@ def _nearest_year(lines: Sequence[Line], index: int) -> int | None:
     for line in lines:
         if line.blank or line.pos == index:
             continue
-        parsed = rules.find_date(line.key, allow_yearless=False)
+        parsed = find_date(line.key, allow_yearless=False)
         if parsed is not None and parsed.year is not None:
             distance = abs(line.pos - index)
             if best is None or distance < best[0]:
@@ -638,18 +678,18 @@ def _keywords(
 ) -> list[str]:
     for zone in (footer, header):
         for pos, line in enumerate(zone):
-            value = rules.keyword_label_value(line)
+            value = keyword_label_value(line)
             if value is None:
                 continue
             if not value and pos + 1 < len(zone):  # "标签" on its own, the list below it
                 nxt = zone[pos + 1]
-                if len(nxt.key) <= 60 and ":" not in nxt.key and not rules.is_stop(nxt):
+                if len(nxt.key) <= 60 and ":" not in nxt.key and not is_stop(nxt):
                     value = nxt.key
             if value:
-                return rules.split_keywords(value, vocabulary)
+                return split_keywords(value, vocabulary)
             break
     for line in header:  # an unlabelled strip of glued tag links under the dateline
-        found = rules.glued_keyword_line(line, vocabulary)
+        found = glued_keyword_line(line, vocabulary)
         if found:
             return found
     return _footer_tags(footer[:_TAG_REACH], vocabulary)
@@ -669,11 +709,11 @@ def _footer_tags(footer: Sequence[Line], vocabulary: str) -> list[str]:
         bullets = []
         if line.stop or line.skip:
             continue  # a credit or label line ("题图来自 Hater"), not a strip of tags
-        found = rules.tag_strip(line.key, vocabulary)
+        found = tag_strip(line.key, vocabulary)
         if found:
             return found
     if len(bullets) >= 2:
-        return rules.tag_strip(" ".join(ln.key for ln in bullets), vocabulary) or []
+        return tag_strip(" ".join(ln.key for ln in bullets), vocabulary) or []
     return []
 
 
@@ -683,17 +723,17 @@ def _breadcrumb(lines: Sequence[Line], title_index: int) -> tuple[int | None, tu
     for line in reversed(lines[max(0, title_index - 30) : title_index]):
         if line.blank:
             continue
-        items = rules.breadcrumb_in(line)
+        items = breadcrumb_in(line)
         if items:
-            return line.pos, rules.clean_breadcrumb(items)
+            return line.pos, clean_breadcrumb(items)
         if line.bullet and line.key:
             bullets.insert(0, line.key)
             continue
         if bullets and bullets[-1] == "正文" and len(bullets) <= 8:  # a list ending in 正文
-            return line.pos + 1, rules.clean_breadcrumb(bullets)
+            return line.pos + 1, clean_breadcrumb(bullets)
         bullets = []
     if bullets and bullets[-1] == "正文" and len(bullets) <= 8:
-        return None, rules.clean_breadcrumb(bullets)
+        return None, clean_breadcrumb(bullets)
     return None, ()
 
 
@@ -706,21 +746,21 @@ def _author(
     lines: Sequence[Line],
 ) -> str | None:
     for line in header:
-        name = rules.author_in(line)
+        name = author_in(line)
         if name:
             return name
     first = run.lines[0]
-    name = rules.author_in(first)  # a dateline inside the first paragraph: （记者唐霁）
+    name = author_in(first)  # a dateline inside the first paragraph: （记者唐霁）
     if name:
         return name
     for line in (*run.lines[-2:], *footer[:8]):
-        if rules.is_prose(line) and line is not run.lines[-1]:
+        if is_prose(line) and line is not run.lines[-1]:
             continue
-        name = rules.author_in(line) or rules.credit_line(line)
+        name = author_in(line) or credit_line(line)
         if name:
             return name
     if date_index is not None:
-        name = rules.author_before_date(lines[date_index])
+        name = author_before_date(lines[date_index])
         if name:
             return name
     return _unlabelled_author(lines, title_lines, date_index)
@@ -735,7 +775,7 @@ def _unlabelled_author(
     between = [
         ln for ln in lines[title_lines[-1].pos + 1 : date_index] if not ln.blank and not ln.chrome
     ]
-    if len(between) == 1 and rules.looks_like_name_line(between[0]):
+    if len(between) == 1 and looks_like_name_line(between[0]):
         return between[0].key
     return None
 
@@ -743,16 +783,16 @@ def _unlabelled_author(
 def _unlabelled_source(lines: Sequence[Line], date_index: int | None, title: str) -> str | None:
     if date_index is None:
         return None
-    return rules.source_around_date(lines[date_index], title, "\n".join(ln.key for ln in lines))
+    return source_around_date(lines[date_index], title, "\n".join(ln.key for ln in lines))
 
 
 def _url(lines: Sequence[Line], header: Sequence[Line], footer: Sequence[Line]) -> str | None:
     for line in lines:
-        found = rules.url_in(line, bare=False)
+        found = url_in(line, bare=False)
         if found:
             return found
     for line in (*header, *footer):
-        found = rules.url_in(line, bare=True)
+        found = url_in(line, bare=True)
         if found:
             return found
     return None
