@@ -1,6 +1,8 @@
-"""Fan-out benchmark: one digest to N subscribed chats through the whole pipeline.
+"""Fan-out benchmark: one digest to N subscribed chats through the whole pipeline,
+and digest building in a large store.
 
     python bench/bench_fanout.py [--chats 10000] [--limit 30] [--skip-limited]
+    python bench/bench_fanout.py --builds-only [--articles 100000] [--subscriptions 1000]
 
 Runs against the project's fake Bot API server (a real HTTP server on 127.0.0.1,
 in this process) twice:
@@ -18,6 +20,13 @@ subscription, in the digest worker process, while the outbox sends.
    (target >= 0.5); plus CPU time and peak memory per 10,000 messages.
 
 The fake server runs in this process, so its CPU time is included in the figures.
+
+3. digest builds: ``--subscriptions`` subscriptions with filters (tags, words,
+   excluded words, mixed) over ``--articles`` synthetic articles (the store is built
+   once and cached in ``bench/out/``): p50/p95 of one digest build (choose, render,
+   record in the outbox, as the digest worker does) for the first digest of each
+   (backfill), for the next after an ingest of 100 new articles, after 500 more, and
+   for one with nothing new; target p95 <= 5 ms after new articles.
 """
 
 from __future__ import annotations
@@ -27,10 +36,11 @@ import asyncio
 import os
 import platform
 import resource
+import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -44,15 +54,16 @@ from newsbot.config import Config, DatabaseConfig  # noqa: E402
 from newsbot.delivery import Deliverer, DeliveryLimits  # noqa: E402
 from newsbot.digest_workers import DigestWorkers  # noqa: E402
 from newsbot.digests import DigestBuilder  # noqa: E402
-from newsbot.models import Subscription, SubscriptionSpec  # noqa: E402
+from newsbot.models import Filters, Subscription, SubscriptionSpec  # noqa: E402
 from newsbot.render import Renderer  # noqa: E402
-from newsbot.store import Store  # noqa: E402
+from newsbot.store import SeedFile, SeedRecord, Store  # noqa: E402
 from newsbot.store.subscriptions import Actor  # noqa: E402
 from tests.factories import fill, make_article  # noqa: E402
 from tests.fakebotapi import FakeBotApi  # noqa: E402
 from tests.fakebotapi.server import FloodLimits, Rate  # noqa: E402
 
 FIRST_CHAT = 10_000_000
+OUT = ROOT / "bench" / "out"
 
 
 def prepare(url: str, chats: int) -> Store:
@@ -209,6 +220,93 @@ def run_unlimited(chats: int, table: Table) -> None:
         store.close()
 
 
+def _reset_subscriptions(store: Store) -> None:
+    from sqlalchemy import delete
+
+    from newsbot.store.schema import audit_log, delivered, digests, outbox, subscriptions
+
+    with store.engine.begin() as conn:
+        for table in (outbox, delivered, digests, audit_log, subscriptions):
+            conn.execute(delete(table))
+
+
+def _filters(i: int, tags: list[str]) -> Filters:
+    """A mix of what readers ask for: a tag, tags minus a word, a word, a tag and a word."""
+    a, b, c = tags[i % len(tags)], tags[(i * 7 + 3) % len(tags)], tags[(i * 13 + 5) % len(tags)]
+    return [
+        Filters(tags=(a,)),
+        Filters(tags=(a, b), exclude=(c,)),
+        Filters(include=(a,)),
+        Filters(tags=(a,), include=(b,)),
+    ][i % 4]
+
+
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
+
+
+def run_builds(articles: int, subscriptions: int, table: Table) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_queries import build_store, synthetic_article
+
+    OUT.mkdir(exist_ok=True)
+    store = build_store(f"sqlite:///{OUT / 'fanout_builds.db'}", articles)
+    _reset_subscriptions(store)
+    size = store.count_articles()
+    tags = [t.tag for t in store.top_tags(60)][10:]  # common, not the most common
+    created = datetime.now(UTC) - timedelta(days=1)
+    subs = [
+        store.subscriptions.create(
+            chat_id=FIRST_CHAT + i,
+            chat_type="private",
+            chat_title=f"reader {i}",
+            spec=SubscriptionSpec(filters=_filters(i, tags), max_items=10),
+            language="zh",
+            actor=Actor(None, "bench"),
+            now=created,
+        )
+        for i in range(subscriptions)
+    ]
+    builder = DigestBuilder(store, Renderer(ZoneInfo("Asia/Shanghai")))
+
+    def round_(label: str, slot: datetime) -> None:
+        times, items = [], 0
+        for sub in subs:
+            started = time.perf_counter()
+            record = builder.build(sub, slot, "scheduled", slot, "news_bot")
+            times.append((time.perf_counter() - started) * 1000)
+            items += record.items if record else 0
+        p50, p95 = _percentiles(times)
+        target = label.startswith("after")
+        table.add_row(
+            "digest builds" if label.startswith("first") else "",
+            f"{label}: {subscriptions:,} subscriptions, {size:,} articles",
+            f"p50 {p50:.2f} ms, p95 {p95:.2f} ms ({items / len(subs):.1f} items each)",
+            "p95 <= 5 ms" if target else "",
+            ("PASS" if p95 <= 5 else "FAIL") if target else "",
+        )
+
+    def ingest(count: int) -> None:
+        start = store.count_articles() + 1_000_000  # fresh synthetic pages, new to the store
+        store.save_seed_files(
+            [
+                SeedFile(f"new/{i}", f"n{i}", 0, (SeedRecord(f"new/{i}", synthetic_article(i, 1)),))
+                for i in range(start, start + count)
+            ]
+        )
+
+    now = datetime.now(UTC)
+    round_("first digest (backfill)", now)
+    ingest(100)
+    round_("after 100 new articles", now + timedelta(hours=1))
+    ingest(500)
+    round_("after 500 new articles", now + timedelta(hours=2))
+    round_("nothing new", now + timedelta(hours=3))
+    _reset_subscriptions(store)
+    store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -218,13 +316,18 @@ def main() -> None:
         "--limit", type=float, default=30.0, help="overall messages/s (server and outbox)"
     )
     parser.add_argument("--skip-limited", action="store_true", help="only the limits-off run")
+    parser.add_argument("--builds-only", action="store_true", help="only the digest builds")
+    parser.add_argument("--articles", type=int, default=100_000, help="store size for builds")
+    parser.add_argument("--subscriptions", type=int, default=1000, help="for the builds")
     args = parser.parse_args()
     table = Table(title=f"newsbot fan-out: one digest to {args.chats:,} chats")
     for column in ("run", "what", "measured", "target", ""):
         table.add_column(column)
-    run_unlimited(args.chats, table)
-    if not args.skip_limited:
-        run_limited(args.chats, args.limit, table)
+    if not args.builds_only:
+        run_unlimited(args.chats, table)
+        if not args.skip_limited:
+            run_limited(args.chats, args.limit, table)
+    run_builds(args.articles, args.subscriptions, table)
     console = Console()
     console.print(table)
     console.print(

@@ -89,6 +89,7 @@ articles = Table(
     Column("search_text", Text, nullable=False),  # normalised title, summary and body
     Column("ingest_seq", BigInteger, nullable=False),  # the ingest that added it (0004)
     Index("ix_articles_sort_at", "sort_at", "pk"),
+    Index("ix_articles_ingest_seq", "ingest_seq"),  # digest candidates (0006)
 )
 
 ingest_sequence = Table(

@@ -7,8 +7,9 @@ confirms longer words by substring on the normalised text (see ``grams.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, text
+from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, literal_column, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -60,12 +61,19 @@ def delete_grams(conn: Connection, article_pk: int, old_search_text: str, old_ti
 
 
 def grams_match(
-    dialect: str, pk_column: ColumnElement[int], grams: Iterable[str], *, title: bool = False
+    dialect: str,
+    pk_column: ColumnElement[int],
+    grams: Iterable[str],
+    *,
+    title: bool = False,
+    min_pk: int | None = None,
 ) -> ColumnElement[bool]:
     """A WHERE clause: the article whose pk is ``pk_column`` holds every gram.
 
-    Grams are passed as bound values, never spliced into SQL. For FTS5 each gram is
+    Grams are passed as bound values (named uniquely, so one statement may hold
+    several of these clauses), never spliced into SQL. For FTS5 each gram is
     a quoted phrase; grams are letters and digits only, so they hold no quote.
+    ``min_pk`` limits the index lookup to articles from that pk on (new ones).
     """
     wanted = list(grams)
     if dialect == "postgresql":
@@ -74,20 +82,23 @@ def grams_match(
                 "SELECT article_pk FROM article_search WHERE "
                 + ("title_grams" if title else "grams")
                 + " @> :grams"
+                + ("" if min_pk is None else " AND article_pk >= :min_pk")
             )
-            .bindparams(bindparam("grams", value=wanted, type_=ARRAY(Text)))
+            .bindparams(
+                bindparam("grams", value=wanted, type_=ARRAY(Text), unique=True),
+                *([] if min_pk is None else [bindparam("min_pk", value=min_pk, unique=True)]),
+            )
             .columns(literal_column("article_pk"))
         )
     match = " AND ".join(f'"{gram}"' for gram in wanted)
-    return pk_column.in_(
-        text(
-            "SELECT rowid FROM {0} WHERE {0} MATCH :match".format(
-                "title_fts" if title else "article_fts"
-            )
-        )
-        .bindparams(match=match)
-        .columns(literal_column("rowid"))
-    )
+    table = "title_fts" if title else "article_fts"
+    query = f"SELECT rowid FROM {table} WHERE {table} MATCH :match"
+    params: list[BindParameter[Any]] = [bindparam("match", value=match, unique=True)]
+    if min_pk is not None:
+        query += " AND rowid >= :min_pk"
+        params.append(bindparam("min_pk", value=min_pk, unique=True))
+    # unique: several of these in one statement (words and excluded words) keep their values
+    return pk_column.in_(text(query).bindparams(*params).columns(literal_column("rowid")))
 
 
 def count_candidates(conn: Connection, grams: Iterable[str]) -> int | None:

@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from newsbot.models import Article, Filters, Subscription, SubscriptionSpec
@@ -292,42 +303,90 @@ class SubscriptionStore:
     def _candidate_rows(
         self, subscription: Subscription, conn: Connection, cursor: int | None, upto: int
     ) -> list[Row[Any]]:
-        """Matches from the ingests after ``cursor`` (all, if None) up to ``upto``."""
+        """Matches from the ingests after ``cursor`` (all, if None) up to ``upto``.
+
+        Two plans. The first digest (no cursor) looks at the whole store: the filters
+        are index lookups (tag lists, the gram index) and the newest matches win. Later
+        digests look only at the ingests since the last one, a short range of
+        ``ix_articles_ingest_seq``; there tags and delivery are checked on the row
+        (EXISTS) and words in the gram index from the range's first pk on, so no
+        filter reads the whole store. Either way the newest matches are chosen by pk
+        first and their (large) rows fetched after.
+        """
         spec = subscription.spec
-        conditions: list[Any] = [
-            articles.c.pk.not_in(
-                select(delivered.c.article_pk).where(delivered.c.subscription_pk == subscription.id)
-            ),
-            articles.c.ingest_seq <= upto,
-        ]
-        if cursor is not None:
-            conditions.append(articles.c.ingest_seq > cursor)
-        if spec.filters.tags:
-            names = [normalize(t).strip() for t in spec.filters.tags]
-            conditions.append(
-                articles.c.pk.in_(
-                    select(article_tags.c.article_pk)
-                    .join(tags, tags.c.pk == article_tags.c.tag_pk)
-                    .where(tags.c.name.in_(names))
-                )
-            )
+        names = [n for n in (normalize(t).strip() for t in spec.filters.tags) if n]
         plan = plan_query(list(spec.filters.include))
+        conditions: list[Any] = []
+        min_pk: int | None = None
+        if cursor is None:
+            conditions += [
+                articles.c.pk.not_in(
+                    select(delivered.c.article_pk).where(
+                        delivered.c.subscription_pk == subscription.id
+                    )
+                ),
+                articles.c.ingest_seq + 0 <= upto,  # + 0: not a range on the index
+            ]
+            if spec.filters.tags:
+                conditions.append(
+                    articles.c.pk.in_(
+                        select(article_tags.c.article_pk)
+                        .join(tags, tags.c.pk == article_tags.c.tag_pk)
+                        .where(tags.c.name.in_(names))
+                    )
+                )
+        else:
+            if cursor >= upto:
+                return []  # nothing ingested since the last digest
+            in_range = [articles.c.ingest_seq > cursor, articles.c.ingest_seq <= upto]
+            if plan is not None or spec.filters.exclude:  # bounds gram index lookups
+                min_pk = conn.execute(select(func.min(articles.c.pk)).where(*in_range)).scalar()
+                if min_pk is None:
+                    return []
+            conditions += [
+                *in_range,
+                ~exists().where(
+                    delivered.c.subscription_pk == subscription.id,
+                    delivered.c.article_pk == articles.c.pk,
+                ),
+            ]
+            if spec.filters.tags:
+                conditions.append(
+                    exists().where(
+                        article_tags.c.article_pk == articles.c.pk,
+                        article_tags.c.tag_pk.in_(select(tags.c.pk).where(tags.c.name.in_(names))),
+                    )
+                )
         if plan is not None:
-            conditions.append(grams_match(self.dialect, articles.c.pk, plan.grams))
+            conditions.append(grams_match(self.dialect, articles.c.pk, plan.grams, min_pk=min_pk))
             conditions += [
                 articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm
             ]
         for word in spec.filters.exclude:
             term = normalize(word).strip()
-            if term:
-                conditions.append(~articles.c.search_text.contains(term, autoescape=True))
-        return list(
+            if not term:
+                continue
+            contains = articles.c.search_text.contains(term, autoescape=True)
+            grams = plan_query([term]) if min_pk is not None else None
+            if grams is None:
+                conditions.append(~contains)
+                continue
+            # The gram index rules most articles out without reading their text.
+            held = grams_match(self.dialect, articles.c.pk, grams.grams, min_pk=min_pk)
+            conditions.append(~and_(held, contains) if grams.confirm else ~held)
+        newest = (articles.c.sort_at.desc(), articles.c.pk.desc())
+        chosen = list(
             conn.execute(
-                select(articles)
+                select(articles.c.pk)
                 .where(and_(*conditions))
-                .order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
+                .order_by(*newest)
                 .limit(spec.max_items)
-            )
+            ).scalars()
+        )
+        if not chosen:
+            return []
+        return list(
+            conn.execute(select(articles).where(articles.c.pk.in_(chosen)).order_by(*newest))
         )
 
     def create_digest(
