@@ -22,7 +22,14 @@ from newsbot.parsing.fields import (
     tag_strip,
 )
 from newsbot.parsing.lines import Line, is_bracketed_note, is_caption, is_teaser, make_lines
-from newsbot.parsing.people import author_before_date, author_in, credit_in, credit_line, editor_in
+from newsbot.parsing.people import (
+    author_before_date,
+    author_in,
+    credit_in,
+    credit_line,
+    editor_in,
+    is_credit_line,
+)
 
 
 def line(text: str) -> Line:
@@ -394,3 +401,65 @@ def test_no_page_crashes_the_parser() -> None:
             except NoArticleError:
                 continue
             assert article.title and article.body, page.name
+
+
+# ---------------------------------------------------------------- portal conventions
+
+
+def test_outlet_prefixed_credits() -> None:
+    assert author_in(line("每经记者：郑某 吴某　每经编辑：陈某某")) == "郑某 吴某"
+    assert editor_in(line("每经记者：郑某 吴某　每经编辑：陈某某")) == "陈某某"
+    assert author_in(line("界面新闻记者 | 邱某安")) == "邱某安"
+    assert editor_in(line("界面新闻编辑 | 孔某舟")) == "孔某舟"
+    assert author_in(line("澎湃新闻记者 韩某秋 实习生 陶某欣")) == "韩某秋"
+
+
+def test_credit_lines_under_the_story() -> None:
+    assert is_credit_line(line("编辑 彭某夏 校对 卢某"))
+    assert editor_in(line("编辑 彭某夏 校对 卢某")) == "彭某夏"
+    assert not is_credit_line(line("编辑部的同事们都说，这次采访非常顺利。"))
+
+
+@pytest.mark.parametrize(
+    ("text", "editor"),
+    [
+        ("责任编辑：白某菲_NBJS7368", "白某菲"),
+        ("[责任编辑：许某 PF077]", "许某"),
+        ("责任编辑：骆某舟　图片编辑：沈某", "骆某舟"),
+    ],
+)
+def test_editor_names_without_staff_codes_or_the_next_role(text: str, editor: str) -> None:
+    assert editor_in(line(text)) == editor
+
+
+def test_bracketed_reporter_opening_the_text() -> None:
+    opening = line("【环球网报道 记者 邢某川】据外媒报道，某国议会昨日通过了新法案。")
+    assert author_in(opening) == "邢某川"
+
+
+def test_hashtag_lines_are_tags() -> None:
+    assert tag_strip("#城市更新 #老旧街区", "") == ["城市更新", "老旧街区"]
+
+
+def test_wire_end_mark_is_not_text() -> None:
+    page = "\n\n".join(
+        [
+            "某地高铁站完成主体施工",
+            "2024年05月20日 08:21　来源：某新闻网",
+            "某地高铁站主体结构完工，下一步将开展联调联试，确保按期具备开通条件。(完)",
+        ]
+    )
+    assert parse_page(page).body[-1].endswith("确保按期具备开通条件。")
+
+
+def test_a_headline_stack_gives_the_middle_line() -> None:
+    page = "\n\n".join(
+        [
+            "守护一江清水 共建美丽乡村",
+            "小河变清了 日子更美了",
+            "某县河长制推行八年 沿岸村庄人居环境持续改善",
+            "2024年05月20日08:21 | 来源：某网",
+            "某县推行河长制八年来，沿岸村庄的人居环境持续改善，群众的获得感不断增强。",
+        ]
+    )
+    assert parse_page(page).title == "小河变清了 日子更美了"

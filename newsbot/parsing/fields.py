@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from newsbot.parsing.dates import find_date
 from newsbot.parsing.lines import Line, is_stop, skip_label
-from newsbot.parsing.people import author_before_date, is_byline, looks_like_person
+from newsbot.parsing.people import author_before_date, editors_in, is_byline, looks_like_person
 from newsbot.parsing.text import CJK, SENTENCE_PUNCT, URL, WIDGET_WORD
 
 __all__ = [
@@ -76,7 +76,7 @@ def is_title_like(line: Line) -> bool:
         return False
     if _TITLE_CHROME.search(text) or _SHORT_WIDGET.match(text) or breadcrumb_in(line) is not None:
         return False
-    if is_byline(text):
+    if is_byline(text) or editors_in(line):
         return False  # a byline: 本报记者 石磊 发自南岭
     if len(re.findall(r"\d", text)) > _DIGIT_SHARE * len(text):
         return False  # counters and ids: "UID 102934 主题 218 帖子 3311"
@@ -431,12 +431,18 @@ _TAG_SPLIT = re.compile(r"\s*[|｜]\s*|\s+")
 _NOT_TAGS = re.compile(r"[，。！？；,!?;:：、()（）《》“”\"@#]")
 
 
+_HASHTAGS = re.compile(r"(?:#\s*[^#\s，。,;；:：]{1,12}#?\s*){1,8}")
+
+
 def tag_strip(key: str, vocabulary: str) -> list[str] | None:
     """Words of a strip of tag links, when most of them are words of the article.
 
     2-8 short tokens separated by spaces or bars, no punctuation; a leading token the
     article does not use (the block's own label, ``相关资讯``) is dropped.
     """
+    hashtags = _HASHTAGS.fullmatch(key)
+    if hashtags:  # "#城市更新 #老旧街区": topic links, whatever the article's words
+        return list(dict.fromkeys(re.findall(r"#\s*([^#\s]+)", key)))
     if _NOT_TAGS.search(key) or len(key) > 80:
         return None
     tokens = [t for t in _TAG_SPLIT.split(key) if t]

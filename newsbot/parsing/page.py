@@ -20,6 +20,7 @@ elsewhere on the page; without one, ``published`` is None.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,6 +67,8 @@ from newsbot.parsing.people import (
     credit_line,
     editors_in,
     english_byline_outlet,
+    is_byline,
+    is_credit_line,
     looks_like_name_line,
     trailing_credit,
 )
@@ -87,6 +90,7 @@ _SPLIT_REACH = 12  # lines at the top of a run searched for a swallowed dateline
 _CLOSE_RUN = 0.7  # a runner-up run this close (relative score) makes the body uncertain
 _FALLBACK_REACH = 30  # text lines above the body searched for a headline of last resort
 _MAX_TITLE = 60
+_END_MARK = re.compile(r"(?<=[。！？!?”」』])\s*[(（【\[]\s*完\s*[)）】\]]\s*$")
 _TABLE_COLUMNS = 3  # cells on a line set apart by space runs: a table row
 _DANGLING = 50  # characters: a last line shorter than this without a sentence end is dropped
 _TAG_REACH = 12  # footer lines searched for unlabelled tags
@@ -170,6 +174,8 @@ def read_page(text: str) -> Reading:
     body = [p for p in body if p]
     while len(body) > 1 and _dangling(body[-1]) and ends_sentence(body[-2]):
         body.pop()  # a widget's line under an article that has ended: no sentence end
+    if body:
+        body[-1] = _END_MARK.sub("", body[-1])  # "……条件。(完)": the wire's end mark
     while len(body) > 1 and is_bracketed_note(body[-1]):
         note = body.pop()  # （本文仅为科普，不能替代诊断）, （完）: a note under the text
         author = author or credit_in(note)  # …or the byline: （袁源）
@@ -407,6 +413,8 @@ def _grow_run(lines: Sequence[Line], start: int) -> _Run:
             continue
         if started and is_dateline(line):
             break  # a timestamp after the text has begun: the next post, reply or item
+        if started and (is_credit_line(line) or is_byline(line.key)):
+            break  # the credits under the story: 新京报记者 X / 编辑 Y 校对 Z
         if _NUMBERED_ITEM.match(line.key) and has_cjk(line.key):
             gap = 0.0  # "12、上海朱家角古镇": the next item of a list article
             pending.append(line)
@@ -570,6 +578,9 @@ def _title(lines: Sequence[Line], anchor: int) -> list[Line]:
     if not candidates:
         return []
     chosen = next((c for c in candidates if len(c.key) >= 8), candidates[0])
+    stack = _headline_stack(lines, candidates, chosen)
+    if stack is not None:
+        return [stack]
     result = [chosen]
     above = lines[chosen.pos - 1] if chosen.pos > 0 else None
     if above is not None and _continues_title(above, chosen):
@@ -578,6 +589,19 @@ def _title(lines: Sequence[Line], anchor: int) -> list[Line]:
     if below is not None and below.key.startswith(("——", "—", "--")) and is_title_like(below):
         result.append(below)
     return result
+
+
+def _headline_stack(lines: Sequence[Line], candidates: Sequence[Line], chosen: Line) -> Line | None:
+    """The main headline of a 引题 / 主题 / 副题 stack: three headline lines set one
+    above the other (blank lines between at most) over the dateline; the middle one."""
+    trio = candidates[:3]
+    if len(trio) < 3 or chosen is not trio[0] or chosen.key.startswith(("——", "—", "--")):
+        return None
+    for lower, upper in itertools.pairwise(trio):
+        between = lines[upper.pos + 1 : lower.pos]
+        if len(between) > 2 or any(not ln.blank for ln in between) or upper.bullet:
+            return None
+    return trio[1]
 
 
 def _continues_title(upper: Line, lower: Line) -> bool:
@@ -707,7 +731,7 @@ def _footer_tags(footer: Sequence[Line], vocabulary: str) -> list[str]:
         if len(bullets) >= 2:
             break
         bullets = []
-        if line.stop or line.skip:
+        if line.stop or line.skip or is_credit_line(line) or is_byline(line.key):
             continue  # a credit or label line ("题图来自 Hater"), not a strip of tags
         found = tag_strip(line.key, vocabulary)
         if found:

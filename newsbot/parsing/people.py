@@ -45,6 +45,19 @@ _EDITOR = re.compile(
 
 
 _EDITOR_BEFORE = re.compile(r"(?:^|[\s|｜(\[【•□])$")
+# An outlet's name before a role at the start of a credit: "每经记者：", "界面新闻编辑 |".
+_OUTLET_PREFIX = re.compile(r"(?:^|\s)[\u3400-\u9fff]{2,6}$")
+_CREDIT_ROLE = r"(?:[\u3400-\u9fff]{0,6}记者|编辑|责编|校对|审核|统筹|监制|摄影|摄像|制图|美编)"
+# A line of credits only: "编辑 彭某 校对 卢某", "新京报记者 蓝某 编辑 王某".
+_CREDIT_PAIRS = re.compile(
+    r"^(?:" + _CREDIT_ROLE + r"\s*[:：|｜]?\s*[\u3400-\u9fff·]{2,4}"
+    r"(?:[\s、]+[\u3400-\u9fff·]{2,4})?\s*){2,}$"
+)
+
+
+def is_credit_line(line: Line) -> bool:
+    """A line that only lists roles and names (编辑 X 校对 Y): the credits under a story."""
+    return len(line.key) <= 60 and _CREDIT_PAIRS.match(line.key) is not None
 
 
 def editors_in(line: Line) -> list[tuple[int, str]]:
@@ -59,10 +72,14 @@ def editors_in(line: Line) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for i, match in enumerate(labels):
         role = match["role"]
-        in_brackets = re.search(r"[(（\[【][^()（）\[\]【】]{0,12}$", key[: match.start()])
-        if not (_EDITOR_BEFORE.search(key[: match.start()]) or in_brackets):
+        before = key[: match.start()]
+        in_brackets = re.search(r"[(（\[【][^()（）\[\]【】]{0,12}$", before)
+        outlet = _OUTLET_PREFIX.search(before) and match["sep"]  # 界面新闻编辑 | 孔某
+        if not (_EDITOR_BEFORE.search(before) or in_brackets or outlet):
             continue
-        if role in ("编辑", "选稿", "Editor", "editor") and not match["sep"] and not in_brackets:
+        credits = is_credit_line(line)  # "编辑 彭某 校对 卢某"
+        labelled = match["sep"] or in_brackets or credits
+        if role in ("编辑", "选稿", "Editor", "editor") and not labelled:
             continue
         if role.lower() == "editor" and not match["sep"]:
             continue
@@ -75,15 +92,25 @@ def editors_in(line: Line) -> list[tuple[int, str]]:
     return found
 
 
+_STAFF_CODE = re.compile(r"_?[A-Z]{2,}[0-9]{2,}$|^[A-Z]{2,}[0-9]{2,}$")
+
+
 def _editor_names(raw: str) -> str | None:
-    """Cut what follows the names (another label, a date) and keep their separators."""
+    """Cut what follows the names (another label, a date, a staff code such as
+    ``_NBJS7368`` or ``PF077``) and keep their separators."""
+    raw = re.sub(r"_[A-Z]{2,}[0-9]{2,}", "", raw)
     names: list[str] = []
     for part in re.split(r"(\s+|[、,，]\s*)", raw):
         if not part or part.isspace() or re.fullmatch(r"[、,，]\s*", part):
             if names and part:
                 names.append(part.strip() or " ")
             continue
-        if LABEL_WORD.search(part) or len(part) > 12 or not _NAME_PART.match(part):
+        if (
+            LABEL_WORD.search(part)
+            or len(part) > 12
+            or not _NAME_PART.match(part)
+            or _STAFF_CODE.match(part)
+        ):
             break
         names.append(part)
     while names and (names[-1] == " " or names[-1] in "、,，"):
@@ -110,15 +137,17 @@ _NAMES = (
 
 
 _REPORTER_PAREN = re.compile(
-    r"\([^()]{0,20}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*(?:通讯员[^()]*)?\)"
+    r"[(【\[][^()【】\[\]]{0,20}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*"
+    r"(?:(?:通讯员|实习生)[^()【】]*)?[)】\]]"
 )
 
 
 _REPORTER_LINE = re.compile(
-    r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*"
-    r"(?:[|｜/]?\s*通讯员.*)?[)\]]?"
+    r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：|｜]?\s*(?P<n>" + _NAMES + r")\s*"
+    r"(?:[|｜/]?\s*(?:通讯员|实习生|见习记者|摄影|摄像).*)?[)\]]?"
     r"(?:\s*(?:发自|报道|摄影报道)\S{0,8})?"  # 本报记者 石磊 发自南岭
-    r"(?:\s+(?:来源|编辑|责任编辑|责编|摄影|通讯员)\s*[:：].*)?$"  # more credits on the line
+    # more credits on the line: "… 来源：某报", "… 每经编辑：某某"
+    r"(?:\s+[\u3400-\u9fff]{0,6}?(?:来源|编辑|责任编辑|责编|摄影|通讯员)\s*[:：|｜].*)?$"
 )
 
 
