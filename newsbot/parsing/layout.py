@@ -13,6 +13,7 @@ paragraph on one line and have no such column, so they pass through unchanged.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -50,7 +51,15 @@ def repair(text: str) -> str:
         if _RULE in text:
             lines = _unfold_tables(lines)
         lines = [_BOX.sub(" ", line).rstrip() for line in lines]
-    # A line shorter than half the narrowest wrap width cannot be a wrapped one.
+    # A line shorter than half the narrowest wrap width cannot be a wrapped one, and a
+    # page needs several long lines followed by more text before widths are worth measuring.
+    long_runs = sum(
+        1
+        for line, nxt in itertools.pairwise(lines)
+        if len(line) * 2 >= _MIN_WRAP and nxt.strip()
+    )
+    if long_runs < _MIN_WRAPPED_LINES:
+        return "\n".join(lines)
     widths = [display_width(line.rstrip()) if len(line) * 2 >= _MIN_WRAP else 0 for line in lines]
     wrap = _wrap_widths(lines, widths)
     if not wrap:

@@ -134,8 +134,8 @@ def make_lines(text: str) -> list[Line]:
                 _STOP.match(key) is not None or _is_notice(key),
                 _SKIP_LABEL.match(key) is not None,
                 after_image,
-                _first_cell(keys[index]),
-                len(_COLUMN_GAP.findall(stripped.rstrip())) + 1,
+                _first_cell(keys[index]) if "        " in raw or "\u3000" * 4 in raw else "",
+                _columns(stripped) if "   " in raw or "\u3000\u3000" in raw else 1,
             )
         )
     return _mark_gallery_captions(lines)
@@ -158,6 +158,10 @@ _COLUMN_GAP = re.compile(r"(?<=\S)(?: {3,}|\u3000{2,})(?=\S)")
 
 
 _CELL_GAP = re.compile(r"\S(?: {8,}|\u3000{4,})\S")  # how a text browser sets table cells apart
+
+
+def _columns(text: str) -> int:
+    return len(_COLUMN_GAP.findall(text.rstrip())) + 1
 
 
 def _first_cell(key: str) -> str:
@@ -196,12 +200,16 @@ def is_caption(line: Line) -> bool:
     return line.caption
 
 
+# Every caption rule needs one of these: a quick test before the four patterns.
+_CAPTION_HINT = re.compile(r"[摄图表注视截供]|新华社|photo|image|picture", re.IGNORECASE)
+
+
 def _caption_key(key: str) -> bool:
     text = key.replace(" ", "")
     half = len(text) // 2
     if len(text) >= 8 and len(text) % 2 == 0 and text[:half] == text[half:]:
         return True
-    if len(key) >= 160:
+    if len(key) >= 160 or not _CAPTION_HINT.search(key):
         return False
     return bool(
         _CREDIT_TAIL.search(key)

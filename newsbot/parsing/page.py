@@ -136,11 +136,12 @@ class Reading:
 
 def parse_page(text: str) -> ArticleIn:
     """Recover the article of one page; raise :class:`NoArticleError` when there is none."""
-    return read_page(text).article
+    return read_page(text, roles=False).article
 
 
-def read_page(text: str) -> Reading:
-    """Read one page: the article, each line's role, and the fields in doubt."""
+def read_page(text: str, *, roles: bool = True) -> Reading:
+    """Read one page: the article, each line's role (unless ``roles`` is False: ingest
+    does not need them), and the fields in doubt."""
     lines = make_lines(layout.repair(text.replace("\r\n", "\n").replace("\r", "\n")))
     found = _best_run(lines)
     if found is None:
@@ -229,8 +230,12 @@ def read_page(text: str) -> Reading:
         url=url,
         uncertain=tuple(sorted(doubts)),
     )
-    roles = _roles(lines, run, body_lines, title_lines, date_index, lead, crumb_index, footer)
-    return Reading(article, tuple(lines), roles, doubts)
+    line_roles = (
+        _roles(lines, run, body_lines, title_lines, date_index, lead, crumb_index, footer)
+        if roles
+        else {}
+    )
+    return Reading(article, tuple(lines), line_roles, doubts)
 
 
 def _as_printed(value: str | None, lines: Sequence[Line]) -> str | None:
