@@ -1,21 +1,27 @@
 """Text of a saved news page (a text-browser dump) -> :class:`ArticleIn`. Pure, no I/O.
 
-How a page is read:
+How a page is read (what each step looks at is a page's structure, not its site):
 
-1. **Body.** Lines are classified (:mod:`newsbot.parsing.lines`). Runs of prose
-   lines, allowing sub-headings, image placeholders and captions in between, are
-   scored by their amount of text; the best run is the article. A run ends at a
-   footer label (来源:, 编辑:, 上一篇 …), at a long stretch of non-prose lines, or
-   when a paragraph repeats (pages that print the article twice or three times).
-2. **Header.** The dateline is the nearest line above the body that prints a date;
-   the title is the nearest headline-like line above it (a second line is joined
-   when the headline wraps or carries a ——subtitle). Summary, source, author and
-   keywords printed between title and body are read from that header.
-3. **Footer.** Labelled lines just after the body give source, editor, author and
-   keywords; the breadcrumb is read above the title.
+1. **Layout.** Box-drawn tables are unfolded and fixed-width wrapping undone
+   (:mod:`.layout`); lines are classified (:mod:`.lines`).
+2. **Body.** Runs of prose lines, allowing sub-headings, list items, images and
+   captions in between, are scored by their long paragraphs (headline lists score
+   little); a run right under a dateline counts double. A run ends at a label that
+   closes a story (来源:, 责任编辑, 相关新闻, rights notices, credit lines), at a long
+   stretch of non-prose lines, at a timestamp once the text has begun (the next post
+   or item), or where the article is printed again. Headings above the first paragraph,
+   a lead box the text repeats, bracketed notes and dangling interface lines under the
+   last are not body.
+3. **Header.** The dateline is the nearest dated line above the body (a "last updated"
+   line only when there is no other); the headline is the nearest headline-shaped
+   line above it, the middle one of a 引题/主题/副题 stack, joined with a wrapped or
+   ——subtitle line. Labelled fields between headline and body are read there.
+4. **Footer.** Labelled lines after the body give source, editor, author and tags;
+   the breadcrumb is read above the headline.
 
+Every field's extractor lives in :mod:`.dates`, :mod:`.people` or :mod:`.fields`.
 Years missing from a date (``10-08 12:00``) are taken from the nearest full date
-elsewhere on the page; without one, ``published`` is None.
+elsewhere on the page; without one, ``published`` is None and marked uncertain.
 """
 
 from __future__ import annotations
@@ -74,7 +80,7 @@ from newsbot.parsing.people import (
 )
 from newsbot.parsing.text import ends_sentence, fold, has_cjk, has_traditional
 
-__all__ = ["parse_page"]
+__all__ = ["Reading", "parse_page", "read_page"]
 
 _MAX_GAP = 3  # non-prose text lines tolerated inside a body run
 # A non-prose line this long inside a run may be an item of a list article (menu
