@@ -463,3 +463,17 @@ def test_a_headline_stack_gives_the_middle_line() -> None:
         ]
     )
     assert parse_page(page).title == "小河变清了 日子更美了"
+
+
+def test_fields_read_without_a_label_are_marked_uncertain() -> None:
+    page = "\n\n".join(
+        [
+            "某市举办首届读书节",
+            "2019年11月25日 18:57 某某晚报",
+            "某市首届读书节昨天开幕，活动将持续一个月，市民可在全市图书馆参加阅读活动。",
+        ]
+    )
+    reading = read_page(page)
+    assert reading.article.source == "某某晚报"
+    assert "source" in reading.article.uncertain
+    assert "title" not in reading.article.uncertain

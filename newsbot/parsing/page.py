@@ -207,11 +207,15 @@ def read_page(text: str, *, roles: bool = True) -> Reading:
         summary = lead.text
     author = _author(header, footer, run, title_lines, date_index, lines) or author
     editor = _editor([*footer, *header])
-    source = (
-        _first(source_in, [*header, *footer])
-        or _unlabelled_source(lines, date_index, title)
-        or _first(english_byline_outlet, header)
-    )
+    source = _first(source_in, [*header, *footer])
+    if source is None:
+        source = _unlabelled_source(lines, date_index, title) or _first(
+            english_byline_outlet, header
+        )
+        if source is not None:
+            doubts["source"] = "printed without a label next to the date"
+    if summary is not None and lead is not None and summary == lead.text:
+        doubts["summary"] = "an unlabelled lead box"
     url = _url(lines, header, footer)
     if has_traditional(text):  # values were read off the folded keys: give 繁體 back
         source, author, editor, summary = (
