@@ -2,13 +2,13 @@
 
 Usage::
 
-    python bench/devpages_accuracy.py [DEV_PAGES_DIR] [--misses] [--save-baseline]
+    python bench/devpages_accuracy.py [DEV_PAGES_DIR] [--brief] [--save-baseline]
 
 Prints the per-field table (accuracy, how many pages have a non-null truth, which
 pages miss), then the pages whose fields changed against ``bench/devpages_baseline.json``
-(fixed / broken by the change under way), and with ``--misses`` every wrong value
-next to the truth. ``--save-baseline`` records the current per-page results as the new
-baseline. The comparison rules are those of ``tests/test_devpages.py``.
+(fixed / broken by the change under way), then every wrong value next to the truth
+(``--brief`` leaves that list out). ``--save-baseline`` records the current per-page
+results as the new baseline. The comparison rules are those of ``tests/test_devpages.py``.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def misses(results: list[PageResult]) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEV_PAGES)
-    parser.add_argument("--misses", action="store_true", help="print every wrong value")
+    parser.add_argument("--brief", action="store_true", help="leave out the wrong values")
     parser.add_argument("--save-baseline", action="store_true", help="record these results")
     args = parser.parse_args(argv)
     if not (args.folder / "truth.jsonl").exists():
@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
         diff = changes(results, json.loads(BASELINE.read_text(encoding="utf-8")))
         print(f"\nagainst {BASELINE.name}: " + ("no change" if not diff else ""))
         print("\n".join(diff))
-    if args.misses:
+    if not args.brief:
         print("\nwrong values:")
         print("\n".join(misses(results)))
     if args.save_baseline:
