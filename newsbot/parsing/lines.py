@@ -190,6 +190,7 @@ _CREDIT_AFTER = re.compile(
 _CAPTION_START = re.compile(
     r"^(?:[(（]?(?:上|下|左|右|组)?图[)）]?\s*[:：]|图为|图片[:：]|图注[:：])"
     r"|^(?:附)?表\s*\d{0,2}\s*[:：]|^注\s*[:：]"  # a table's title and its footnote
+    r"|^[▲△↑]"  # "▲ 新车官图": a caption under its picture
     r"|(?:^|[(\[])(?:Photo|Photos|Image|Picture)\s*(?:by|:|/)",
     re.IGNORECASE,
 )
@@ -201,7 +202,7 @@ def is_caption(line: Line) -> bool:
 
 
 # Every caption rule needs one of these: a quick test before the four patterns.
-_CAPTION_HINT = re.compile(r"[摄图表注视截供]|新华社|photo|image|picture", re.IGNORECASE)
+_CAPTION_HINT = re.compile(r"[摄图表注视截供▲△↑]|新华社|photo|image|picture", re.IGNORECASE)
 
 
 def _caption_key(key: str) -> bool:
@@ -267,7 +268,7 @@ _STOP = re.compile(
     r"正文已结束|纠错|网友评论|我要评论|发表评论|热门评论|版权声明|免责声明|原创版权|反侵权|"
     r"(?:本文|本作品|本稿|本文章)(?:为|系|是)?.{0,24}原创|未经.{0,12}(?:许可|授权|允许)|版权所有|"
     r"转载.{0,12}(?:注明|联系|请|须|务必)|copyright|©|关键字|关键词|标签\s|"
-    r"(?:题图|头图|封面图)(?:来自|来源|[:：])|"
+    r"(?:题图|头图|封面图)(?:来自|来源|[:：])|广告声明|参考文献|参考资料\s*[:：]|"
     r"相关热词|(?:标签|关键字|关键词)$)",
     re.IGNORECASE,
 )

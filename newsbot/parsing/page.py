@@ -97,6 +97,8 @@ _CLOSE_RUN = 0.7  # a runner-up run this close (relative score) makes the body u
 _FALLBACK_REACH = 30  # text lines above the body searched for a headline of last resort
 _MAX_TITLE = 60
 _END_MARK = re.compile(r"(?<=[。！？!?”」』])\s*[(（【\[]\s*完\s*[)）】\]]\s*$")
+_ABOVE_TITLE = 12  # lines above the headline searched for a labelled keyword cell
+_TITLE_ECHO = 10  # characters besides the headline on a line that only repeats it
 _TABLE_COLUMNS = 3  # cells on a line set apart by space runs: a table row
 _DANGLING = 50  # characters: a last line shorter than this without a sentence end is dropped
 _TAG_REACH = 12  # footer lines searched for unlabelled tags
@@ -198,7 +200,10 @@ def read_page(text: str, *, roles: bool = True) -> Reading:
     if date_doubt:
         doubts["published"] = date_doubt
     vocabulary = title + "\n" + "\n".join(body)
-    keywords = _keywords(header, footer, lines, vocabulary)
+    title_start = title_lines[0].pos if title_lines else run.start
+    # a metadata table above the headline (索引号 … 关键词：…) on government pages
+    above_title = [ln for ln in lines[max(0, title_start - _ABOVE_TITLE) : title_start]]
+    keywords = _keywords(header, footer, above_title, vocabulary)
     crumb_index, breadcrumb = _breadcrumb(lines, title_lines[0].pos if title_lines else run.start)
     opening = body_lines[0].pos if body_lines else run.end
     above_text = [ln for ln in lines[title_end + 1 : opening] if not ln.blank]
@@ -547,7 +552,11 @@ def _body_lines(run: _Run, title: str) -> list[Line]:
     compact_title = "".join(title.split())
     kept: list[Line] = []
     for line in _without_headings(run.lines):
-        if len(compact_title) >= 8 and compact_title in line.compact:
+        if (
+            len(compact_title) >= 8
+            and compact_title in line.compact
+            and len(line.compact) - len(compact_title) <= _TITLE_ECHO
+        ):
             continue  # a repeated title or "原标题" caption, not a paragraph
         if line.columns >= _TABLE_COLUMNS and not line.prose:
             continue  # a row of a table of figures, not a paragraph
@@ -713,9 +722,10 @@ def _nearest_year(lines: Sequence[Line], index: int) -> int | None:
 
 
 def _keywords(
-    header: Sequence[Line], footer: Sequence[Line], lines: Sequence[Line], vocabulary: str
+    header: Sequence[Line], footer: Sequence[Line], above_title: Sequence[Line], vocabulary: str
 ) -> list[str]:
-    for zone in (footer, header):
+    above = [ln for ln in above_title if not ln.blank]
+    for zone in (footer, header, above):
         for pos, line in enumerate(zone):
             value = keyword_label_value(line)
             if value is None:

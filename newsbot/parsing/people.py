@@ -99,6 +99,9 @@ def _editor_names(raw: str) -> str | None:
     """Cut what follows the names (another label, a date, a staff code such as
     ``_NBJS7368`` or ``PF077``) and keep their separators."""
     raw = re.sub(r"_[A-Z]{2,}[0-9]{2,}", "", raw)
+    code_only = _STAFF_CODE.match(raw.split(" ")[0]) if raw else None
+    if code_only and len(raw.split()) == 1:
+        return raw  # only a code is printed: keep it, as printed
     names: list[str] = []
     for part in re.split(r"(\s+|[、,，]\s*)", raw):
         if not part or part.isspace() or re.fullmatch(r"[、,，]\s*", part):
@@ -181,7 +184,7 @@ _WIRE_REPORTERS = re.compile(
 _AUTHOR_LABEL = re.compile(
     r"(?:^|(?<=[\s|｜(\[【》•□]))(?:(?:作者|撰文|撰稿|执笔|采写)\s*[:：︱|丨]?|"
     r"(?:文\s*/\s*图|图\s*/\s*文|文|图|记者)\s*[:：/])\s*"
-    r"(?:(?:本报|本台|本网|本刊)?(?:特约|见习)?记者\s*)?"  # 作者：记者 谭思远
+    r"(?:[\u3400-\u9fff]{0,4}?(?:特约|见习)?记者\s*)?"  # 作者：记者 谭某远, 作者：融媒记者 卢某
     r"(?P<n>[\u3400-\u9fffA-Za-z·]{2,20}(?:(?:\s|[、,，]\s*)[\u3400-\u9fff]{2,4}){0,2})"
 )
 
