@@ -271,18 +271,23 @@ def run_builds(articles: int, subscriptions: int, table: Table) -> None:
     builder = DigestBuilder(store, Renderer(ZoneInfo("Asia/Shanghai")))
 
     def round_(label: str, slot: datetime) -> None:
-        times, items = [], 0
+        # Wall time, and this thread's CPU time: on a machine shared with other work
+        # the second shows the cost without the waits for a core.
+        times, cpu_times, items = [], [], 0
         for sub in subs:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             record = builder.build(sub, slot, "scheduled", slot, "news_bot")
             times.append((time.perf_counter() - started) * 1000)
+            cpu_times.append((time.thread_time() - cpu_started) * 1000)
             items += record.items if record else 0
         p50, p95 = _percentiles(times)
+        cpu50, cpu95 = _percentiles(cpu_times)
         target = label.startswith("after")
         table.add_row(
             "digest builds" if label.startswith("first") else "",
             f"{label}: {subscriptions:,} subscriptions, {size:,} articles",
-            f"p50 {p50:.2f} ms, p95 {p95:.2f} ms ({items / len(subs):.1f} items each)",
+            f"p50 {p50:.2f} ms, p95 {p95:.2f} ms; CPU p50 {cpu50:.2f}, p95 {cpu95:.2f} ms"
+            f" ({items / len(subs):.1f} items each)",
             "p95 <= 5 ms" if target else "",
             ("PASS" if p95 <= 5 else "FAIL") if target else "",
         )

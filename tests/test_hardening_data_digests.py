@@ -174,3 +174,29 @@ def test_both_candidate_plans_choose_the_same(store: Store) -> None:
             since = [r.title for r in rows(sub, conn, 0, upto)]
         assert whole == since, filters
         assert store.subscriptions.remove(sub.id, Actor(7, "@alice"), NOW)
+
+
+def test_excluded_words_past_the_first_few_matches(store: Store) -> None:
+    """Later digests check excluded words a few articles at a time: still the newest
+    articles without them, however many newer ones hold them."""
+    for n in range(12):
+        body = ("今天的广告很多。",) if n >= 3 else ("今天没有别的。",)
+        article = make_article(n, body=body)
+        store.save_seed_files(
+            [SeedFile(f"{n}.txt", f"h{n}", 1, (SeedRecord(f"{n}.txt", article),))], NOW
+        )
+    sub = store.subscriptions.create(
+        chat_id=42,
+        chat_type="private",
+        chat_title="Alice",
+        spec=SubscriptionSpec(filters=Filters(exclude=("广告",)), max_items=2),
+        language="zh",
+        actor=Actor(7, "@alice"),
+        now=NOW,
+    )
+    with store.engine.connect() as conn:
+        upto = int(conn.execute(text("SELECT seq FROM ingest_sequence")).scalar_one())
+        rows = store.subscriptions._candidate_rows
+        whole = [r.title for r in rows(sub, conn, None, upto)]
+        since = [r.title for r in rows(sub, conn, 0, upto)]
+    assert whole == since == [make_article(2).title, make_article(1).title]

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
-    and_,
     delete,
     exists,
     func,
@@ -309,9 +308,10 @@ class SubscriptionStore:
         are index lookups (tag lists, the gram index) and the newest matches win. Later
         digests look only at the ingests since the last one, a short range of
         ``ix_articles_ingest_seq``; there tags and delivery are checked on the row
-        (EXISTS) and words in the gram index from the range's first pk on, so no
-        filter reads the whole store. Either way the newest matches are chosen by pk
-        first and their (large) rows fetched after.
+        (EXISTS), words in the gram index from the range's first pk on, and excluded
+        words on the text of the newest matches only, so no filter reads the whole
+        store. Either way the newest matches are chosen by pk first and their (large)
+        rows fetched after.
         """
         spec = subscription.spec
         names = [n for n in (normalize(t).strip() for t in spec.filters.tags) if n]
@@ -339,7 +339,7 @@ class SubscriptionStore:
             if cursor >= upto:
                 return []  # nothing ingested since the last digest
             in_range = [articles.c.ingest_seq > cursor, articles.c.ingest_seq <= upto]
-            if plan is not None or spec.filters.exclude:  # bounds gram index lookups
+            if plan is not None:  # bounds the gram index lookup to the new articles
                 min_pk = conn.execute(select(func.min(articles.c.pk)).where(*in_range)).scalar()
                 if min_pk is None:
                     return []
@@ -362,31 +362,47 @@ class SubscriptionStore:
             conditions += [
                 articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm
             ]
-        for word in spec.filters.exclude:
-            term = normalize(word).strip()
-            if not term:
-                continue
-            contains = articles.c.search_text.contains(term, autoescape=True)
-            grams = plan_query([term]) if min_pk is not None else None
-            if grams is None:
-                conditions.append(~contains)
-                continue
-            # The gram index rules most articles out without reading their text.
-            held = grams_match(self.dialect, articles.c.pk, grams.grams, min_pk=min_pk)
-            conditions.append(~and_(held, contains) if grams.confirm else ~held)
+        excluded = [
+            ~articles.c.search_text.contains(term, autoescape=True)
+            for term in (normalize(word).strip() for word in spec.filters.exclude)
+            if term
+        ]
         newest = (articles.c.sort_at.desc(), articles.c.pk.desc())
-        chosen = list(
-            conn.execute(
+        if cursor is None or not excluded:
+            picked = (
                 select(articles.c.pk)
-                .where(and_(*conditions))
+                .where(*conditions, *excluded)
                 .order_by(*newest)
                 .limit(spec.max_items)
-            ).scalars()
+            )
+            return list(
+                conn.execute(select(articles).where(articles.c.pk.in_(picked)).order_by(*newest))
+            )
+        # Excluded words need each article's text: read it only for the newest
+        # matches, a few at a time, until the digest is full.
+        ordered = list(
+            conn.execute(select(articles.c.pk).where(*conditions).order_by(*newest)).scalars()
         )
+        chosen: list[int] = []
+        step = spec.max_items + 5
+        for start in range(0, len(ordered), step):
+            chunk = ordered[start : start + step]
+            kept = set(
+                conn.execute(
+                    select(articles.c.pk).where(articles.c.pk.in_(chunk), *excluded)
+                ).scalars()
+            )
+            chosen += [pk for pk in chunk if pk in kept]
+            if len(chosen) >= spec.max_items:
+                break
         if not chosen:
             return []
         return list(
-            conn.execute(select(articles).where(articles.c.pk.in_(chosen)).order_by(*newest))
+            conn.execute(
+                select(articles)
+                .where(articles.c.pk.in_(chosen[: spec.max_items]))
+                .order_by(*newest)
+            )
         )
 
     def create_digest(
