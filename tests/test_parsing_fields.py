@@ -477,3 +477,48 @@ def test_fields_read_without_a_label_are_marked_uncertain() -> None:
     assert reading.article.source == "某某晚报"
     assert "source" in reading.article.uncertain
     assert "title" not in reading.article.uncertain
+
+
+@pytest.mark.parametrize(
+    ("text", "author"),
+    [
+        ("天池网讯（记者 艾力·买某提 实习生 王某）近日，某地举办了文化节。", "艾力·买某提"),
+        ("本文作者：[avatar_9] 韩某宁 2024-05-20 09:00", "韩某宁"),
+        ("作者：某日报·某网记者 刘某禾 通讯员 赵某", "刘某禾"),
+        ("南方周末记者 叶某秋 南方周末实习生 陈某", "叶某秋"),
+    ],
+)
+def test_more_bylines(text: str, author: str) -> None:
+    assert author_in(line(text)) == author
+
+
+def test_a_persons_label_before_the_date_is_no_source() -> None:
+    dated = line("作者:周某 王某 发布时间:2024-05-20 10:30:12")
+    assert source_around_date(dated, "标题", "") is None
+
+
+def test_summary_label_with_a_bar() -> None:
+    assert summary_in(line("核心提示 | 黄河滩地成了稻香虾肥的聚宝盆，首季亩均增收两千余元。"))
+
+
+def test_arrow_trails() -> None:
+    found = breadcrumb_in(line("晋阳新闻网 -> 山西新闻 -> 经济"))
+    assert found == ["晋阳新闻网", "山西新闻", "经济"]
+
+
+def test_a_headline_keeps_its_deck_apart() -> None:
+    page = "\n".join(
+        [
+            "一座县城图书馆的三十年：借书卡上的名字",
+            "在人口外流的县城里，一座老图书馆如何留住读者",
+            "",
+            "文｜某报 叶某秋",
+            "2024-05-16",
+            "来源：某报",
+            "",
+            "每天早上八点半，六十一岁的管理员都会准时打开县图书馆二楼阅览室的门，迎接第一位读者。",
+        ]
+    )
+    article = parse_page(page)
+    assert article.title == "一座县城图书馆的三十年：借书卡上的名字"
+    assert article.author == "叶某秋"  # the outlet before the name is the source's

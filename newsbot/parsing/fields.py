@@ -11,8 +11,14 @@ from collections.abc import Callable
 
 from newsbot.parsing.dates import find_date
 from newsbot.parsing.lines import Line, is_stop, skip_label
-from newsbot.parsing.people import author_before_date, editors_in, is_byline, looks_like_person
-from newsbot.parsing.text import CJK, SENTENCE_PUNCT, URL, WIDGET_WORD
+from newsbot.parsing.people import (
+    author_before_date,
+    author_in,
+    editors_in,
+    is_byline,
+    looks_like_person,
+)
+from newsbot.parsing.text import CJK, LABEL_WORD, SENTENCE_PUNCT, URL, WIDGET_WORD
 
 __all__ = [
     "breadcrumb_in",
@@ -76,7 +82,7 @@ def is_title_like(line: Line) -> bool:
         return False
     if _TITLE_CHROME.search(text) or _SHORT_WIDGET.match(text) or breadcrumb_in(line) is not None:
         return False
-    if is_byline(text) or editors_in(line):
+    if is_byline(text) or editors_in(line) or author_in(line, labelled_only=True):
         return False  # a byline: 本报记者 石磊 发自南岭
     if len(re.findall(r"\d", text)) > _DIGIT_SHARE * len(text):
         return False  # counters and ids: "UID 102934 主题 218 帖子 3311"
@@ -89,7 +95,7 @@ _CRUMB_LABEL = re.compile(
 )
 
 
-_CRUMB_SEP = re.compile(r"\s*(?:>>?|»|›|→|＞|/|\||｜)\s*")
+_CRUMB_SEP = re.compile(r"\s*(?:-{1,2}>|=>|>>?|»|›|→|＞|/|\||｜)\s*")
 
 
 _CRUMB_ARROWS = re.compile(r">|»|›|→|＞")
@@ -193,7 +199,7 @@ def source_in(line: Line) -> str | None:
 
 
 _SUMMARY = re.compile(
-    r"^[\[【(]?\s*(?:摘要|内容摘要|内容提要|提要|导语|核心提示)\s*[\]】)]?\s*[:：]?\s*"
+    r"^[\[【(]?\s*(?:摘要|内容摘要|内容提要|提要|导语|核心提示)\s*[\]】)]?\s*[:：|｜]?\s*"
 )
 
 
@@ -203,7 +209,7 @@ def summary_in(line: Line) -> str | None:
     if not match or match.end() == 0:
         return None
     label = line.key[: match.end()]
-    if not re.search(r"[\]】):：]", label):
+    if not re.search(r"[\]】):：|｜]", label):
         return None
     # Cut the same number of characters from the original text (NFKC keeps CJK lengths).
     value = line.text[len(label) :] if len(line.text) == len(line.key) else line.key[match.end() :]
@@ -212,14 +218,14 @@ def summary_in(line: Line) -> str | None:
 
 
 _KEYWORD_LABEL = re.compile(
-    r"^[(\[【]?\s*(?:相关热词搜索|相关热词|相关关键词|相关标签|文章标签|关键字|关键词|标签|tags?)"
+    r"^[(\[【]?\s*(?:相关热词搜索|相关热词|相关关键词|相关标签|文章标签|文章关键词|关键字|关键词|标签|tags?)"
     r"\s*[\]】)]?\s*[:：]?\s*",
     re.IGNORECASE,
 )
 
 
 _KEYWORD_LABEL_INSIDE = re.compile(
-    r"(?<=\s)(?:文章标签|标签|关键词|关键字|tags?)\s*[:：]\s*", re.IGNORECASE
+    r"(?<=\s)(?:文章标签|文章关键词|标签|关键词|关键字|tags?)\s*[:：]\s*", re.IGNORECASE
 )
 
 
@@ -378,7 +384,9 @@ def source_around_date(line: Line, title: str, page: str) -> str | None:
         return None  # the name before the date is the author's
     token = before[0]
     if re.match(r"^[\u3400-\u9fff]{2,4}[:：].", token):
-        token = re.split(r"[:：]", token, maxsplit=1)[1]  # "原创：39健康网": label, outlet
+        label, token = re.split(r"[:：]", token, maxsplit=1)  # "原创：39健康网": label, outlet
+        if LABEL_WORD.search(label):
+            return None  # "作者:周某": a person's label, not an outlet's
     if len(before) == 1 and looks_like_person(token):
         return None  # an avatar's name glued to the date: the author (see author_before_date)
     if len(before) == 1:

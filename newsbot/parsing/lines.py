@@ -142,12 +142,19 @@ def make_lines(text: str) -> list[Line]:
 
 
 def _mark_gallery_captions(lines: list[Line]) -> list[Line]:
-    """The text under a gallery counter (``1/6``) is that picture's caption."""
+    """The text under a gallery counter (``1/6``) is that picture's caption.
+
+    (A short phrase right under an ordinary image is left alone: it is as often an
+    in-body sub-heading as a caption.)"""
     for index, line in enumerate(lines):
-        if line.chrome and _GALLERY_COUNTER.match(line.key):
-            nxt = next((j for j in range(index + 1, len(lines)) if not lines[j].blank), None)
-            if nxt is not None and not lines[nxt].chrome:
-                lines[nxt] = lines[nxt]._replace(caption=True, prose=False)
+        if not line.chrome:
+            continue
+        nxt = next((j for j in range(index + 1, len(lines)) if not lines[j].blank), None)
+        if nxt is None or lines[nxt].chrome:
+            continue
+        under = lines[nxt]
+        if _GALLERY_COUNTER.match(line.key):
+            lines[nxt] = under._replace(caption=True, prose=False)
     return lines
 
 
@@ -268,7 +275,8 @@ _STOP = re.compile(
     r"正文已结束|纠错|网友评论|我要评论|发表评论|热门评论|版权声明|免责声明|原创版权|反侵权|"
     r"(?:本文|本作品|本稿|本文章)(?:为|系|是)?.{0,24}原创|未经.{0,12}(?:许可|授权|允许)|版权所有|"
     r"转载.{0,12}(?:注明|联系|请|须|务必)|copyright|©|关键字|关键词|标签\s|"
-    r"(?:题图|头图|封面图)(?:来自|来源|[:：])|广告声明|参考文献|参考资料\s*[:：]|"
+    r"(?:题图|头图|封面图)(?:来自|来源|[:：])|广告声明|参考文献|参考资料\s*[:：]|风险提示|免责条款|"
+    r"本文来自|"
     r"相关热词|(?:标签|关键字|关键词)$)",
     re.IGNORECASE,
 )
@@ -280,6 +288,7 @@ _NOTICE = re.compile(
     r"未经.{0,12}(?:许可|授权|允许).{0,12}(?:转载|使用|复制)|(?:转载|转发).{0,8}请?注明出处"
     r"|仅代表.{0,10}(?:作者|本人|个人).{0,4}(?:观点|立场)|不代表.{0,12}(?:观点|立场)"
     r"|仅提供信息(?:发布|存储)|经授权转载|转载请联系"
+    r"|(?:欢迎|请|扫码|长按).{0,16}关注.{0,12}(?:公众号|官方微信|微信号)"  # promotion
 )
 
 

@@ -98,6 +98,7 @@ _FALLBACK_REACH = 30  # text lines above the body searched for a headline of las
 _MAX_TITLE = 60
 _END_MARK = re.compile(r"(?<=[。！？!?”」』])\s*[(（【\[]\s*完\s*[)）】\]]\s*$")
 _ABOVE_TITLE = 12  # lines above the headline searched for a labelled keyword cell
+_DECK = 12  # a headline-shaped line longer than this with a comma is a deck
 _TITLE_ECHO = 10  # characters besides the headline on a line that only repeats it
 _TABLE_COLUMNS = 3  # cells on a line set apart by space runs: a table row
 _DANGLING = 50  # characters: a last line shorter than this without a sentence end is dropped
@@ -221,6 +222,8 @@ def read_page(text: str, *, roles: bool = True) -> Reading:
             doubts["source"] = "printed without a label next to the date"
     if summary is not None and lead is not None and summary == lead.text:
         doubts["summary"] = "an unlabelled lead box"
+    if author and source and " " in author and source.startswith(author.split(" ")[0]):
+        author = author.split(" ", 1)[1]  # "文｜财新 周某 沈某": the outlet before the names
     url = _url(lines, header, footer)
     if has_traditional(text):  # values were read off the folded keys: give 繁體 back
         source, author, editor, summary = (
@@ -602,6 +605,14 @@ def _title(lines: Sequence[Line], anchor: int) -> list[Line]:
     if not candidates:
         return []
     chosen = next((c for c in candidates if len(c.key) >= 8), candidates[0])
+    above_chosen = lines[chosen.pos - 1] if chosen.pos > 0 else None
+    if (
+        _is_deck(chosen)
+        and above_chosen is not None
+        and is_title_like(above_chosen)
+        and not _is_deck(above_chosen)
+    ):
+        chosen = above_chosen  # a headline with its deck (a sentence) set right under it
     stack = _headline_stack(lines, candidates, chosen)
     if stack is not None:
         return [stack]
@@ -628,10 +639,17 @@ def _headline_stack(lines: Sequence[Line], candidates: Sequence[Line], chosen: L
     return trio[1]
 
 
+def _is_deck(line: Line) -> bool:
+    """A sentence set under a headline (a deck): a clause, a comma, another clause."""
+    return len(line.key) > _DECK and bool(re.search(r"[，,；;]", line.key))
+
+
 def _continues_title(upper: Line, lower: Line) -> bool:
     """Is ``upper`` the first line of a headline that wraps onto ``lower``?"""
     if not is_title_like(upper) or upper.bullet or upper.compact == lower.compact:
         return False
+    if _is_deck(lower):
+        return False  # a deck under the headline, not its second line
     tokens = upper.key.split()
     if len(tokens) >= 3 and max(map(len, tokens)) <= 6:
         return False  # a strip of words or links ("热门关键词 食品安全 暴雨 …"), not a headline

@@ -84,7 +84,7 @@ def editors_in(line: Line) -> list[tuple[int, str]]:
         if role.lower() == "editor" and not match["sep"]:
             continue
         stop = labels[i + 1].start() if i + 1 < len(labels) else len(key)
-        value = re.split(r"[)）\]】]", key[match.end() : stop], maxsplit=1)[0]
+        value = re.split(r"[()（）\[\]【】]", key[match.end() : stop], maxsplit=1)[0]
         names = _editor_names(value.strip())
         if names:
             rank = next(r for r, roles in enumerate(_EDITOR_ROLES) if role in roles)
@@ -131,12 +131,15 @@ def editor_in(line: Line) -> str | None:
     return min(found)[1] if found else None
 
 
-_ROLE = r"(?!通讯员|实习生|见习|摄影|摄像|编辑|报道|发自)"
-
-
-_NAMES = (
-    _ROLE + r"[\u3400-\u9fff·]{2,4}(?:(?:\s+|[、,，]\s*)" + _ROLE + r"[\u3400-\u9fff·]{2,4}){0,3}"
+# Not a name: a role word, or a word glued to one ("南方周末实习生": the outlet).
+_ROLE = (
+    r"(?!通讯员|实习生|见习|摄影|摄像|编辑|报道|发自)"
+    r"(?![\u3400-\u9fff]{1,6}(?:实习生|通讯员|记者))"
 )
+
+
+_NAME_CJK = r"(?:[\u3400-\u9fff]{1,6}·[\u3400-\u9fff]{1,8}|[\u3400-\u9fff·]{2,4})"  # 艾力·买买提
+_NAMES = _ROLE + _NAME_CJK + r"(?:(?:\s+|[、,，]\s*)" + _ROLE + _NAME_CJK + r"){0,3}"
 
 
 _REPORTER_PAREN = re.compile(
@@ -147,7 +150,7 @@ _REPORTER_PAREN = re.compile(
 
 _REPORTER_LINE = re.compile(
     r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：|｜]?\s*(?P<n>" + _NAMES + r")\s*"
-    r"(?:[|｜/]?\s*(?:通讯员|实习生|见习记者|摄影|摄像).*)?[)\]]?"
+    r"(?:[|｜/]?\s*[\u3400-\u9fff]{0,8}?(?:通讯员|实习生|见习记者|摄影|摄像).*)?[)\]]?"
     r"(?:\s*(?:发自|报道|摄影报道)\S{0,8})?"  # 本报记者 石磊 发自南岭
     # more credits on the line: "… 来源：某报", "… 每经编辑：某某"
     r"(?:\s+[\u3400-\u9fff]{0,6}?(?:来源|编辑|责任编辑|责编|摄影|通讯员)\s*[:：|｜].*)?$"
@@ -182,9 +185,10 @@ _WIRE_REPORTERS = re.compile(
 
 
 _AUTHOR_LABEL = re.compile(
-    r"(?:^|(?<=[\s|｜(\[【》•□]))(?:(?:作者|撰文|撰稿|执笔|采写)\s*[:：︱|丨]?|"
-    r"(?:文\s*/\s*图|图\s*/\s*文|文|图|记者)\s*[:：/])\s*"
-    r"(?:[\u3400-\u9fff]{0,4}?(?:特约|见习)?记者\s*)?"  # 作者：记者 谭某远, 作者：融媒记者 卢某
+    r"(?:^|(?<=[\s|｜(\[【》•□]))(?:(?:本文作者|作者|撰文|撰稿|执笔|采写)\s*[:：︱|丨]?|"
+    r"(?:文\s*/\s*图|图\s*/\s*文|文|图|记者)\s*[:：/|｜])\s*"
+    # 作者：记者 谭某, 作者：某报·某网记者 卢某
+    r"(?:[\u3400-\u9fff·]{0,12}?(?:特约|见习)?记者\s*)?"
     r"(?P<n>[\u3400-\u9fffA-Za-z·]{2,20}(?:(?:\s|[、,，]\s*)[\u3400-\u9fff]{2,4}){0,2})"
 )
 
