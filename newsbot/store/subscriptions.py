@@ -422,15 +422,15 @@ class SubscriptionStore:
 
         try:
             with self.engine.begin() as conn:
+                # The ingest number is read before the candidates: an ingest
+                # committing meanwhile has a higher one, so the next digest offers it.
                 current = conn.execute(
-                    select(subscriptions).where(subscriptions.c.pk == subscription.id)
+                    select(subscriptions, _UPTO).where(subscriptions.c.pk == subscription.id)
                 ).first()
                 if current is None or not current.active:
                     return None
                 subscription = _to_subscription(current)
-                # Read before the candidates: an ingest committing meanwhile has a
-                # higher number, so the next digest offers it.
-                upto = _ingested_upto(conn)
+                upto = int(current.upto)
                 rows = self._candidate_rows(subscription, conn, current.cursor_seq, upto)
                 chosen = self._to_articles(conn, rows)
                 texts = render(chosen) if chosen else render([])
@@ -490,6 +490,11 @@ class SubscriptionStore:
         except IntegrityError:
             return False
         return True
+
+
+_UPTO = (
+    select(ingest_sequence.c.seq).where(ingest_sequence.c.pk == 1).scalar_subquery().label("upto")
+)
 
 
 def _ingested_upto(conn: Connection) -> int:
