@@ -18,6 +18,7 @@ from newsbot.parsing.text import (
     SPACES,
     ZERO_WIDTH,
     fold,
+    has_cjk,
     squash,
 )
 
@@ -36,7 +37,7 @@ __all__ = [
     "strip_trailing_widgets",
 ]
 
-_BULLET = re.compile(r"^(?:[•□■◆◇●○▪▫◦·*]|\d{1,2}\.)\s+")
+_BULLET = re.compile(r"^(?:[•□■◆◇●○▪▫◦·*›»]|\d{1,2}\.)\s+")
 
 
 _PLACEHOLDER = re.compile(
@@ -144,8 +145,8 @@ def make_lines(text: str) -> list[Line]:
 def _mark_gallery_captions(lines: list[Line]) -> list[Line]:
     """The text under a gallery counter (``1/6``) is that picture's caption.
 
-    (A short phrase right under an ordinary image is left alone: it is as often an
-    in-body sub-heading as a caption.)"""
+    A short phrase set right under a picture, with no blank line between (the same
+    block), is its caption too; after a blank line it is as often a sub-heading."""
     for index, line in enumerate(lines):
         if not line.chrome:
             continue
@@ -155,7 +156,24 @@ def _mark_gallery_captions(lines: list[Line]) -> list[Line]:
         under = lines[nxt]
         if _GALLERY_COUNTER.match(line.key):
             lines[nxt] = under._replace(caption=True, prose=False)
+        elif nxt == index + 1 and _IMAGE.match(line.key) and _is_phrase(under):
+            # set in the picture's own block (no blank line between): its caption
+            lines[nxt] = under._replace(caption=True)
     return lines
+
+
+_IMAGE = re.compile(r"^\[[^\]\s]{3,}\]$|^\S+\.(?:png|jpe?g|gif|webp)$", re.IGNORECASE)
+_PHRASE = 30  # characters: a caption phrase, not a paragraph
+
+
+def _is_phrase(line: Line) -> bool:
+    return (
+        not line.prose
+        and not line.bullet
+        and len(line.key) <= _PHRASE
+        and ENDS_SENTENCE.search(line.key) is None
+        and has_cjk(line.key)
+    )
 
 
 _NO_FLAGS = (False, False, False, False, False)
@@ -294,6 +312,17 @@ _NOTICE = re.compile(
 
 def _is_notice(key: str) -> bool:
     return len(key) < 120 and _NOTICE.search(key) is not None
+
+
+_COMMENTS = re.compile(
+    r"^[(\[【]?\s*(?:网友评论|热门评论|最新评论|全部评论|精彩评论|用户评论|读者评论|评论区|"
+    r"发表评论|我要评论|网友留言|留言板)"
+)
+
+
+def is_comments_heading(line: Line) -> bool:
+    """The heading of a page's comment section: what follows is readers', not the article."""
+    return _COMMENTS.match(line.key) is not None
 
 
 def skip_label(line: Line) -> bool:

@@ -56,6 +56,7 @@ from newsbot.parsing.lines import (
     Line,
     is_bracketed_note,
     is_caption,
+    is_comments_heading,
     is_dated_label,
     is_dateline,
     is_prose,
@@ -98,6 +99,7 @@ _FALLBACK_REACH = 30  # text lines above the body searched for a headline of las
 _MAX_TITLE = 60
 _END_MARK = re.compile(r"(?<=[。！？!?”」』])\s*[(（【\[]\s*完\s*[)）】\]]\s*$")
 _ABOVE_TITLE = 12  # lines above the headline searched for a labelled keyword cell
+_STACK_HEADLINE = 8  # characters of the middle line of a 引题/主题/副题 stack
 _DECK = 12  # a headline-shaped line longer than this with a comma is a deck
 _TITLE_ECHO = 10  # characters besides the headline on a line that only repeats it
 _TABLE_COLUMNS = 3  # cells on a line set apart by space runs: a table row
@@ -107,6 +109,7 @@ _MAX_TAG = 12
 _FOOTER_SHOWN = 12  # footer lines whose role --explain names
 _MIN_LEAD = 10  # characters a lead box must share with the paragraph it announces
 _SHORT_LINE = 24  # a prose line this short may be a headline in a list
+_COMMENTS_FACTOR = 0.2  # a run below the comments heading is very seldom the article
 _HEADER_BONUS = 2  # a run right under a dateline is the article far more often than not
 _DATED_REACH = 8  # text lines above a run searched for its dateline
 _HEADER_REACH = 40  # text lines above the body searched for the dateline
@@ -362,6 +365,7 @@ def _best_run(lines: Sequence[Line]) -> tuple[_Run, int | None, int] | None:
     the score of the next best run (how sure the choice is)."""
     best: tuple[_Run, int | None] | None = None
     runner_up = 0
+    comments = next((ln.pos for ln in lines if is_comments_heading(ln)), len(lines))
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -373,6 +377,8 @@ def _best_run(lines: Sequence[Line]) -> tuple[_Run, int | None, int] | None:
         if date_index is not None or _dated_above(lines, run.start):
             # the article's own header: its dateline just above
             run = _Run(run.lines, run.score * _HEADER_BONUS)
+        if run.start > comments:  # readers' comments, however long, come after the article
+            run = _Run(run.lines, int(run.score * _COMMENTS_FACTOR))
         if best is None or run.score > best[0].score:
             if best is not None:
                 runner_up = best[0].score
@@ -632,10 +638,16 @@ def _headline_stack(lines: Sequence[Line], candidates: Sequence[Line], chosen: L
     trio = candidates[:3]
     if len(trio) < 3 or chosen is not trio[0] or chosen.key.startswith(("——", "—", "--")):
         return None
+    if len(trio[1].key) < _STACK_HEADLINE:
+        return None  # the main headline is the stack's substantial line
     for lower, upper in itertools.pairwise(trio):
         between = lines[upper.pos + 1 : lower.pos]
         if len(between) > 2 or any(not ln.blank for ln in between) or upper.bullet:
             return None
+    top = trio[2].pos
+    above = next((ln for ln in reversed(lines[max(0, top - 3) : top]) if not ln.blank), None)
+    if above is not None and is_title_like(above):
+        return None  # a list of short lines (a side menu) goes on above: not a stack
     return trio[1]
 
 
