@@ -270,7 +270,7 @@ def _prose_key(key: str) -> bool:
     if not has_punct and not ends:
         return False
     words = len(NOT_WORDISH.sub("", key))
-    return (words >= 12 and has_punct) or (words >= 5 and ends)
+    return (words >= 12 and has_punct) or (words >= 4 and ends)
 
 
 # Labels whose line is metadata to skip when it sits in the body area.

@@ -172,7 +172,10 @@ def english_byline_outlet(line: Line) -> str | None:
 
 
 # A meta line ending with the reporters: "来源：溪城日报　记者 方立诚".
-_REPORTER_TAIL = re.compile(r"(?<=\s)(?:本报|本台|本网)?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")\s*$")
+_REPORTER_TAIL = re.compile(
+    r"(?<=\s)(?:本报|本台|本网)?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")"
+    r"\s*(?:(?:通讯员|实习生|见习记者|摄影|摄像)\S*(?:\s+\S{2,4}){0,3}\s*)?$"
+)
 
 
 # A wire dateline names its reporters in brackets, with or without 记者:
