@@ -59,7 +59,9 @@ _INLINE_PLACEHOLDER = re.compile(r"\[[A-Za-z0-9_\-.:/]{1,40}\]|\[\s*\]")
 
 
 # Words of a page's own interface (loading, retry, submit), never of an article.
-_UI_TEXT = re.compile(r"加载中|请稍候|请稍后|刷新本页|刷新页面|点击加载|暂无评论")
+_UI_TEXT = re.compile(
+    r"加载中|请稍候|请稍后|刷新本页|刷新页面|点击加载|暂无评论|浏览器不支持|请升级浏览器|请使用.{0,8}浏览器"
+)
 
 
 class Line(NamedTuple):
@@ -213,7 +215,7 @@ _CREDIT_AFTER = re.compile(
 
 # Captions that say they are: "图为…", "图：…", "上图：…", "（图）…".
 _CAPTION_START = re.compile(
-    r"^(?:[(（]?(?:上|下|左|右|组)?图[)）]?\s*[:：]|图为|图片[:：]|图注[:：])"
+    r"^(?:[(（]?(?:上|下|左|右|组)?图[)）]?\s*[:：]|图为|图片[:：]|图注[:：]|视频\s*[:：])"
     r"|^(?:附)?表\s*\d{0,2}\s*[:：]|^注\s*[:：]"  # a table's title and its footnote
     r"|^[▲△↑]"  # "▲ 新车官图": a caption under its picture
     r"|(?:^|[(\[])(?:Photo|Photos|Image|Picture)\s*(?:by|:|/)",
@@ -227,7 +229,7 @@ def is_caption(line: Line) -> bool:
 
 
 # Every caption rule needs one of these: a quick test before the four patterns.
-_CAPTION_HINT = re.compile(r"[摄图表注视截供▲△↑]|新华社|photo|image|picture", re.IGNORECASE)
+_CAPTION_HINT = re.compile(r"[摄图表注视截供▲△↑频]|新华社|photo|image|picture", re.IGNORECASE)
 
 
 def _caption_key(key: str) -> bool:

@@ -109,6 +109,9 @@ _MAX_TAG = 12
 _FOOTER_SHOWN = 12  # footer lines whose role --explain names
 _MIN_LEAD = 10  # characters a lead box must share with the paragraph it announces
 _SHORT_LINE = 24  # a prose line this short may be a headline in a list
+_BOX_LINES = 6  # text lines of a box (player, related links) set inside the article
+# Box headings that may stand inside an article; any other closing label ends it.
+_IN_TEXT_BOX = re.compile(r"^[(\[【]?\s*(?:相关阅读|延伸阅读|相关链接)")
 _COMMENTS_FACTOR = 0.2  # a run below the comments heading is very seldom the article
 _HEADER_BONUS = 2  # a run right under a dateline is the article far more often than not
 _DATED_REACH = 8  # text lines above a run searched for its dateline
@@ -365,6 +368,7 @@ def _best_run(lines: Sequence[Line]) -> tuple[_Run, int | None, int] | None:
     the score of the next best run (how sure the choice is)."""
     best: tuple[_Run, int | None] | None = None
     runner_up = 0
+    runs: list[_Run] = []
     comments = next((ln.pos for ln in lines if is_comments_heading(ln)), len(lines))
     i = 0
     while i < len(lines):
@@ -379,6 +383,7 @@ def _best_run(lines: Sequence[Line]) -> tuple[_Run, int | None, int] | None:
             run = _Run(run.lines, run.score * _HEADER_BONUS)
         if run.start > comments:  # readers' comments, however long, come after the article
             run = _Run(run.lines, int(run.score * _COMMENTS_FACTOR))
+        runs.append(run)
         if best is None or run.score > best[0].score:
             if best is not None:
                 runner_up = best[0].score
@@ -386,7 +391,50 @@ def _best_run(lines: Sequence[Line]) -> tuple[_Run, int | None, int] | None:
         else:
             runner_up = max(runner_up, run.score)
         i = grown.end + 1
-    return None if best is None else (*best, runner_up)
+    if best is None:
+        return None
+    return _across_boxes(lines, runs, best[0]), best[1], runner_up
+
+
+def _across_boxes(lines: Sequence[Line], runs: Sequence[_Run], run: _Run) -> _Run:
+    """Join the article's text across a box set inside it.
+
+    A video player or a 相关阅读 box between paragraphs cuts the text into two runs.
+    A neighbouring run joins when what lies between is short, holds no dateline and
+    no label that closes a story (责任编辑, 来源, 上一篇, notices), and both sides hold
+    full paragraphs.
+    """
+    at = runs.index(run)
+    lines_kept = list(run.lines)
+    for step in (1, -1):
+        index = at + step
+        while 0 <= index < len(runs):
+            other = runs[index]
+            if step > 0:
+                low, high = lines_kept[-1].pos, other.start
+            else:
+                low, high = other.end, lines_kept[0].pos
+            between = [ln for ln in lines[low + 1 : high] if not ln.blank]
+            if not _is_box(between) or not any(_is_paragraph(ln) for ln in other.lines):
+                break
+            lines_kept = [*lines_kept, *other.lines] if step > 0 else [*other.lines, *lines_kept]
+            index += step
+    if len(lines_kept) == len(run.lines):
+        return run
+    return _Run(tuple(lines_kept), run.score)
+
+
+def _is_box(between: Sequence[Line]) -> bool:
+    """A short interruption of the text: no dateline, no label that closes a story."""
+    # interface words of a player (播放, 暂停, 超清 …) hardly count; text lines do
+    if not between or sum(len(ln.key) >= _ITEM_CHARS + 1 for ln in between) > _BOX_LINES:
+        return False
+    for line in between:
+        if is_dateline(line) or is_credit_line(line) or is_comments_heading(line):
+            return False
+        if line.stop and not _IN_TEXT_BOX.match(line.key):
+            return False
+    return True
 
 
 def _dated_above(lines: Sequence[Line], start: int) -> bool:
