@@ -522,3 +522,14 @@ def test_a_headline_keeps_its_deck_apart() -> None:
     article = parse_page(page)
     assert article.title == "一座县城图书馆的三十年：借书卡上的名字"
     assert article.author == "叶某秋"  # the outlet before the name is the source's
+
+
+def test_a_borderless_two_column_layout_is_unfolded() -> None:
+    def row(left: str, right: str) -> str:
+        return left + " " * (24 - layout.display_width(left)) + right
+
+    rows = [row("·栏目一", "某镇茶园喜获丰收")]
+    rows += [row(f"·栏目{i}", "茶叶品质提升带动增收致富") for i in range(2, 11)]
+    out = [ln for ln in layout.repair("\n".join(rows)).split("\n") if ln.strip()]
+    assert out[:2] == ["·栏目一", "·栏目2"]
+    assert out[10] == "某镇茶园喜获丰收"

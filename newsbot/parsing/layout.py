@@ -23,7 +23,10 @@ __all__ = ["display_width", "repair"]
 _BOX = re.compile(r"[\u2500-\u257f]")
 _RULE = "│"  # the vertical rule between a box-drawn table's cells
 _BORDER = re.compile(r"^\s*[\u2500-\u257f][\u2500-\u257f\s]*$")
-_SEPARATOR_SHARE = 0.6  # a column rule is at the same place in this share of rows
+_SEPARATOR_SHARE = 0.6
+_CELL_START = re.compile(r"(?:^ {12,}| {2,}|\u3000{2,}(?= ))(?=\S)")  # text after a gap
+_MIN_LEFT = 16  # display columns of the narrowest left column
+_MIN_COLUMN_ROWS = 8  # rows whose right cell starts at one column
 _MIN_WRAP = 50  # display columns: narrower "wrapping" is a menu, not a paragraph
 _MIN_WRAPPED_LINES = 8
 _BULLET = re.compile(r"^\s*[•□■◆●○▪◦·*]")
@@ -51,6 +54,8 @@ def repair(text: str) -> str:
         if _RULE in text:
             lines = _unfold_tables(lines)
         lines = [_BOX.sub(" ", line).rstrip() for line in lines]
+    if "          " in text:  # a column set apart by spaces needs a wide gap somewhere
+        lines = _unfold_space_columns(lines)
     # A line shorter than half the narrowest wrap width cannot be a wrapped one, and a
     # page needs several long lines followed by more text before widths are worth measuring.
     long_runs = sum(
@@ -157,6 +162,46 @@ def _join_wrapped(column: list[str], width: int) -> list[str]:
         if head is not None and not full:
             head = None
     return out
+
+
+def _unfold_space_columns(lines: list[str]) -> list[str]:
+    """A borderless two-column layout: the right column's text starts at one display
+    column on many lines in a row (``·链接一      正文……``). The block is printed as its
+    left column, then its right column with the lines it wrapped joined."""
+    starts: dict[int, list[int]] = {}
+    for index, line in enumerate(lines):
+        for match in _CELL_START.finditer(line):
+            column = display_width(line[: match.end()])
+            if column >= _MIN_LEFT:
+                starts.setdefault(column, []).append(index)
+    best: tuple[int, list[int]] | None = None
+    for column, rows in starts.items():
+        if len(rows) >= _MIN_COLUMN_ROWS and (best is None or len(rows) > len(best[1])):
+            best = (column, rows)
+    if best is None:
+        return lines
+    column, rows = best
+    first, last = rows[0], rows[-1]
+    if (last - first + 1) > 3 * len(rows):  # scattered, not one block
+        return lines
+    left: list[str] = []
+    right: list[str] = []
+    for line in lines[first : last + 1]:
+        cut = _cut_at(line, column)
+        left.append(line[:cut].rstrip())
+        right.append(line[cut:].rstrip())
+    width = max(display_width(cell) for cell in right)
+    return [*lines[:first], *left, *_join_wrapped(right, width), *lines[last + 1 :]]
+
+
+def _cut_at(line: str, column: int) -> int:
+    """The index in ``line`` where display column ``column`` starts (len when it is shorter)."""
+    width = 0
+    for index, ch in enumerate(line):
+        if width >= column:
+            return index
+        width += 2 if _WIDE.match(ch) else 1
+    return len(line)
 
 
 def _wrap_widths(lines: list[str], widths: list[int]) -> set[int]:
