@@ -332,8 +332,9 @@ class OutboxStore:
                 conn,
                 row.chat_id,
                 "error",
-                f"gave up: {error}; {returned} articles go back to subscription "
-                f"#{row.subscription_pk} for its next digest",
+                # What happened first: /stats shows the start of a detail.
+                f"gave up; {returned} articles go back to subscription "
+                f"#{row.subscription_pk} for its next digest: {error}",
                 now,
             )
         return returned
