@@ -71,7 +71,7 @@ def strip_title_marks(text: str) -> str:
 
 def is_title_like(line: Line) -> bool:
     """Could this line be (part of) a headline?"""
-    if line.blank or line.chrome:
+    if line.blank or line.chrome or line.caption:
         return False
     text = strip_title_marks(line.key)
     if "[" in text:
@@ -167,14 +167,15 @@ def clean_breadcrumb(items: list[str]) -> tuple[str, ...]:
 
 
 _VALUE_CUT = re.compile(
-    r"\s|[|｜,，;；【\[(（)）】\]]|责任编辑|编辑|作者|记者|发布时间|(?:时间|日期)[:：]|字号|点击|浏览|阅读|举报|"
+    r"\s|[|｜丨,，;；【\[(（)）】\]]|责任编辑|编辑|作者|记者|发布时间|(?:时间|日期)[:：]|字号|点击|浏览|阅读|举报|"
     r"分享|打印|收藏|"
     r"\d{4}[-年/.]"
 )
 
 
 _SOURCE = re.compile(
-    r"(?:^|(?<=[\s|｜(（\[【•□\d]))(?:信息来源|本文来源于|本文来源|文章来源|稿件来源|新闻来源|来源于|来源|出处)\s*[:：]?\s*"
+    r"(?:^|(?<=[\s|｜丨(（\[【•□\d]))"
+    r"(?:信息来源|本文来源于|本文来源|文章来源|稿件来源|新闻来源|来源于|来源|出处)\s*[:：]?\s*"
 )
 
 

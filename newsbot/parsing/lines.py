@@ -24,9 +24,9 @@ from newsbot.parsing.text import (
 
 __all__ = [
     "Line",
+    "dated_label_end",
     "is_bracketed_note",
     "is_caption",
-    "is_dated_label",
     "is_dateline",
     "is_prose",
     "is_stop",
@@ -85,6 +85,7 @@ class Line(NamedTuple):
     after_image: bool = False  # the text followed an image (an avatar before a byline)
     first_cell: str = ""  # the key's text before a wide gap (cells of a table row), or ""
     columns: int = 1  # cells set apart by runs of spaces: 3 or more is a row of a table
+    under_picture: bool = False  # a short phrase set right under an image (a caption in text)
 
     @property
     def compact(self) -> str:
@@ -159,12 +160,17 @@ def _mark_gallery_captions(lines: list[Line]) -> list[Line]:
         if _GALLERY_COUNTER.match(line.key):
             lines[nxt] = under._replace(caption=True, prose=False)
         elif nxt == index + 1 and _IMAGE.match(line.key) and _is_phrase(under):
-            # set in the picture's own block (no blank line between): its caption
-            lines[nxt] = under._replace(caption=True)
+            # set in the picture's own block (no blank line between): inside an article,
+            # its caption (above one, a logo over the headline: left to the header)
+            lines[nxt] = under._replace(under_picture=True)
     return lines
 
 
-_IMAGE = re.compile(r"^\[[^\]\s]{3,}\]$|^\S+\.(?:png|jpe?g|gif|webp)$", re.IGNORECASE)
+# A picture's placeholder: a file-name-like token (digits or underscores), not a button
+# label such as [SUBMIT] or [搜索].
+_IMAGE = re.compile(
+    r"^\[[A-Za-z0-9.\-]*[\d_][A-Za-z0-9_.\-]*\]$|^\S+\.(?:png|jpe?g|gif|webp)$", re.IGNORECASE
+)
 _PHRASE = 30  # characters: a caption phrase, not a paragraph
 
 
@@ -380,5 +386,13 @@ def is_update_line(line: Line) -> bool:
     return _UPDATED.match(line.key) is not None
 
 
-def is_dated_label(line: Line) -> bool:
-    return bool(_DATED_LABEL.match(line.key))
+_DATED_LABEL_INSIDE = re.compile(
+    r"(?:^|(?<=[\s|｜丨]))(?:发布时间|发表时间|发布日期|更新时间|日期|时间)\s*[:：]"
+)
+
+
+def dated_label_end(line: Line) -> int | None:
+    """Where the date after a 发布时间/日期 label starts on the line (anywhere on a
+    meta line: ``来源：某报 | 发布时间：2024年05月21日``), or None."""
+    match = _DATED_LABEL_INSIDE.search(line.key)
+    return match.end() if match else None

@@ -54,10 +54,10 @@ from newsbot.parsing.fields import (
 )
 from newsbot.parsing.lines import (
     Line,
+    dated_label_end,
     is_bracketed_note,
     is_caption,
     is_comments_heading,
-    is_dated_label,
     is_dateline,
     is_prose,
     is_stop,
@@ -617,6 +617,8 @@ def _body_lines(run: _Run, title: str) -> list[Line]:
             continue  # a repeated title or "原标题" caption, not a paragraph
         if line.columns >= _TABLE_COLUMNS and not line.prose:
             continue  # a row of a table of figures, not a paragraph
+        if line.under_picture:
+            continue  # a caption phrase in the picture's own block
         if strip_trailing_widgets(line.text):
             kept.append(line)
     return kept
@@ -769,8 +771,9 @@ def _published(
     doubt: str | None = None
     if parsed is None:  # some pages print the date only under the article
         for line in lines[body_end + 1 : body_end + 12]:
-            if is_dated_label(line):
-                parsed = find_date(line.key)
+            label = dated_label_end(line)
+            if label is not None:
+                parsed = find_date(line.key[label:])
                 if parsed:
                     date_index = line.pos
                     doubt = "the date is printed under the article"
