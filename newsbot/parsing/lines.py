@@ -97,7 +97,9 @@ def make_lines(text: str) -> list[Line]:
     """Split a page into classified :class:`Line` objects (``\n`` line ends expected)."""
     text = ZERO_WIDTH.sub("", text)
     raws = text.split("\n")
-    keys = fold(text).split("\n")  # one pass for the page; folding keeps line breaks
+    squashed = _LINE_SPACES.sub(" ", text)  # one pass for the page, line breaks kept
+    cleans = squashed.split("\n")
+    keys = fold(squashed).split("\n")
     lines: list[Line] = []
     append = lines.append
     for index, raw in enumerate(raws):
@@ -106,8 +108,8 @@ def make_lines(text: str) -> list[Line]:
         if not stripped:
             append(Line(index, "", "", indent, False, True, *_NO_FLAGS))
             continue
-        clean = SPACES.sub(" ", stripped).rstrip()
-        key = SPACES.sub(" ", keys[index]).strip()
+        clean = cleans[index].strip()
+        key = keys[index].strip()
         after_image = False
         if "[" in key and _PLACEHOLDER.match(key) is None:  # text with images glued in
             after_image = _INLINE_PLACEHOLDER.match(key) is not None
@@ -138,7 +140,7 @@ def make_lines(text: str) -> list[Line]:
                 _STOP.match(key) is not None or _is_notice(key),
                 _SKIP_LABEL.match(key) is not None,
                 after_image,
-                _first_cell(keys[index]) if "        " in raw or "\u3000" * 4 in raw else "",
+                _first_cell(fold(raw)) if "        " in raw or "\u3000" * 4 in raw else "",
                 _columns(stripped) if "   " in raw or "\u3000\u3000" in raw else 1,
             )
         )
@@ -185,6 +187,7 @@ def _is_phrase(line: Line) -> bool:
 
 
 _NO_FLAGS = (False, False, False, False, False)
+_LINE_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 
 
 _COLUMN_GAP = re.compile(r"(?<=\S)(?: {3,}|\u3000{2,})(?=\S)")
