@@ -6,6 +6,7 @@ Callers get frozen models back, never rows or sessions.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -64,6 +65,9 @@ class Page:
     has_more: bool
 
 
+_RECENT = 4  # articles whose normalised texts are kept while one is being stored
+
+
 def _digest(*parts: str) -> str:
     h = hashlib.sha256()
     for part in parts:
@@ -72,6 +76,7 @@ def _digest(*parts: str) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=_RECENT)
 def fingerprint_of(article: ArticleIn) -> str:
     """Identity of an article: its normalised title and body, whatever the file or encoding."""
     return _digest(normalize(article.title).strip(), normalize(article.body_text).strip())
@@ -105,6 +110,7 @@ def _short_id(fingerprint: str, length: int) -> str:
     return raw[:length]
 
 
+@functools.lru_cache(maxsize=_RECENT)  # asked twice per stored article; NFKC is not cheap
 def _search_text(article: ArticleIn) -> str:
     return normalize("\n".join([article.title, article.summary, *article.body]))
 
