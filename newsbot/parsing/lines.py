@@ -187,6 +187,7 @@ def _is_phrase(line: Line) -> bool:
 
 
 _NO_FLAGS = (False, False, False, False, False)
+_TAIL = 24  # characters at the end of a line that end-anchored patterns need (x1-3)
 _LINE_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 
 
@@ -248,11 +249,12 @@ def _caption_key(key: str) -> bool:
         return True
     if len(key) >= 160 or not _CAPTION_HINT.search(key):
         return False
+    tail = key[-_TAIL * 3 :]  # the credit patterns are anchored at the end and bounded
     return bool(
-        _CREDIT_TAIL.search(key)
-        or _CREDIT_AFTER.search(key)
+        _CREDIT_TAIL.search(tail)
+        or _CREDIT_AFTER.search(tail)
         or _CAPTION_START.match(key)
-        or _ENGLISH_CREDIT.search(key)
+        or _ENGLISH_CREDIT.search(tail)
     )
 
 
@@ -270,7 +272,7 @@ _TRUNCATED = re.compile(
 
 def is_teaser(key: str) -> bool:
     """A teaser paragraph of a news list, truncated by the page (``……将于...``)."""
-    return _TRUNCATED.search(key) is not None
+    return _TRUNCATED.search(key[-_TAIL:]) is not None  # the pattern is anchored at the end
 
 
 def _prose_key(key: str) -> bool:
@@ -361,7 +363,8 @@ _WIDGET_TAIL = re.compile(
 
 def strip_trailing_widgets(text: str) -> str:
     """Drop link text glued after the last sentence (``……持续。●返回腾讯网首页>>``)."""
-    return _WIDGET_TAIL.sub("", text).rstrip()
+    head, tail = text[: -_TAIL * 2], text[-_TAIL * 2 :]  # the pattern is anchored at the end
+    return (head + _WIDGET_TAIL.sub("", tail)).rstrip()
 
 
 _DATED_LABEL = re.compile(r"^(?:发布时间|发表时间|发布日期|更新时间|日期|时间)\s*[:：]")
