@@ -10,7 +10,7 @@ from pathlib import Path
 from newsbot.bot.app import NewsApplication, build_application, build_services
 from newsbot.config import BotConfig, Config, DatabaseConfig, SeedsConfig, TelegramConfig
 from newsbot.store import Store
-from tests.factories import fill
+from tests.factories import fill, make_article
 from tests.fakebotapi import FakeBotApi
 
 __all__ = ["Running", "bot_config", "fill", "running_bot"]
@@ -54,3 +54,12 @@ async def running_bot(api: FakeBotApi, config: Config) -> AsyncIterator[Running]
                     await app.post_stop(app)
     finally:
         services.store.close()
+
+
+def two_article_store(path: Path) -> str:
+    """An SQLite store at ``path`` holding two articles (tags 财经 and 体育); its URL."""
+    url = f"sqlite:///{path}"
+    store = Store.open(url)
+    fill(store, [make_article(1, tags=("财经",)), make_article(2, tags=("体育",))])
+    store.close()
+    return url

@@ -10,9 +10,8 @@ import pytest
 import telegram
 from telegram.error import BadRequest
 
-from newsbot.store import Store
-from tests.bot_harness import Running, bot_config, running_bot
-from tests.factories import fill, make_article
+from tests.bot_harness import Running, bot_config, running_bot, two_article_store
+from tests.factories import make_article
 from tests.fakebotapi import FakeBotApi
 
 OWNER = 2101  # created the channel
@@ -46,11 +45,7 @@ def api() -> Iterator[FakeBotApi]:
 
 @pytest.fixture
 def db_file(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'rights.db'}"
-    store = Store.open(url)
-    fill(store, [make_article(1, tags=("财经",)), make_article(2, tags=("体育",))])
-    store.close()
-    return url
+    return two_article_store(tmp_path / "rights.db")
 
 
 @pytest.fixture

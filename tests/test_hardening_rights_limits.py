@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.store import Store
-from tests.bot_harness import Running, bot_config, running_bot
-from tests.factories import fill, make_article
+from tests.bot_harness import Running, bot_config, running_bot, two_article_store
 from tests.fakebotapi import FakeBotApi
 
 ALICE = 2301  # Chinese
@@ -35,11 +33,7 @@ def api() -> Iterator[FakeBotApi]:
 
 @pytest.fixture
 def db_file(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'limits.db'}"
-    store = Store.open(url)
-    fill(store, [make_article(1, tags=("财经",)), make_article(2, tags=("体育",))])
-    store.close()
-    return url
+    return two_article_store(tmp_path / "limits.db")
 
 
 @pytest.fixture
