@@ -55,6 +55,12 @@ _CREDIT_PAIRS = re.compile(
 )
 
 
+# A line that is one role and its names: "编辑 刘某禾" under the story.
+_LONE_CREDIT = re.compile(
+    r"^(?:编辑|责编|责任编辑)\s+[\u3400-\u9fff·]{2,4}(?:[\s、][\u3400-\u9fff·]{2,4})?$"
+)
+
+
 def is_credit_line(line: Line) -> bool:
     """A line that only lists roles and names (编辑 X 校对 Y): the credits under a story."""
     return len(line.key) <= 60 and _CREDIT_PAIRS.match(line.key) is not None
@@ -77,7 +83,7 @@ def editors_in(line: Line) -> list[tuple[int, str]]:
         outlet = _OUTLET_PREFIX.search(before) and match["sep"]  # 界面新闻编辑 | 孔某
         if not (_EDITOR_BEFORE.search(before) or in_brackets or outlet):
             continue
-        credits = is_credit_line(line)  # "编辑 彭某 校对 卢某"
+        credits = is_credit_line(line) or _LONE_CREDIT.match(key) is not None
         labelled = match["sep"] or in_brackets or credits
         if role in ("编辑", "选稿", "Editor", "editor") and not labelled:
             continue
@@ -149,7 +155,7 @@ _REPORTER_PAREN = re.compile(
 
 
 _REPORTER_LINE = re.compile(
-    r"^[(\[]?[^\s,。()]{0,12}?记者\s*[:：|｜]?\s*(?P<n>" + _NAMES + r")\s*"
+    r"^[(\[]?(?:[^\s,。()]{1,8}\s)?[^\s,。()]{0,12}?记者\s*[:：|｜]?\s*(?P<n>" + _NAMES + r")\s*"
     r"(?:[|｜/]?\s*[\u3400-\u9fff]{0,8}?(?:通讯员|实习生|见习记者|摄影|摄像).*)?[)\]]?"
     r"(?:\s*(?:发自|报道|摄影报道)\S{0,8})?"  # 本报记者 石磊 发自南岭
     # more credits on the line: "… 来源：某报", "… 每经编辑：某某"
@@ -174,7 +180,8 @@ def english_byline_outlet(line: Line) -> str | None:
 # A meta line ending with the reporters: "来源：溪城日报　记者 方立诚".
 _REPORTER_TAIL = re.compile(
     r"(?<=\s)(?:本报|本台|本网)?记者\s*[:：]?\s*(?P<n>" + _NAMES + r")"
-    r"\s*(?:(?:通讯员|实习生|见习记者|摄影|摄像)\S*(?:\s+\S{2,4}){0,3}\s*)?$"
+    r"\s*(?:(?:通讯员|实习生|见习记者|摄影|摄像)\S*(?:\s+\S{2,4}){0,3}\s*)?"
+    r"(?:\s*(?:字号|分享|打印|收藏|评论)\b.*)?$"  # widgets set after the byline
 )
 
 
