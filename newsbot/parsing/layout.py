@@ -3,8 +3,9 @@
 Text browsers print old table layouts with box-drawing borders (``│ … │``) and wrap
 the text of fixed-width cells at the cell width, so one paragraph comes out as several
 lines. :func:`repair` removes the borders and joins wrapped lines back into
-paragraphs. Line numbers are kept: a joined continuation line is left blank, so a
-line's position still points into the original dump.
+paragraphs; a joined continuation line is left blank, so line numbers still point
+into the original dump. Tables of several columns (ruled, or set apart by spaces at
+one column) are printed column after column, which moves the lines of that block.
 
 A page is taken as wrapped only when it shows a wrap width: several lines ending at
 the same display column, each followed by more text. Dumps of modern pages print each
