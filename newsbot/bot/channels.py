@@ -44,6 +44,15 @@ async def channel(update: Update, context: NewsContext) -> None:
         await say(update, context, "usage.channel")
 
 
+async def _channel_id(update: Update, context: NewsContext, name: str) -> int | None:
+    """The id of the channel ``@name``, or None after telling the user why not."""
+    found = await find_channel(context.bot, name)
+    if found.chat is None or found.problem is not None:
+        await say(update, context, found.problem or "channel.not_found", channel=name)
+        return None
+    return found.chat.id
+
+
 def _name(raw: str) -> str:
     name = raw.strip()
     if name.startswith("https://t.me/"):
@@ -89,16 +98,15 @@ async def list_channel(update: Update, context: NewsContext, raw_name: str) -> N
     user = update.effective_user
     assert user is not None
     name = _name(raw_name)
-    found = await find_channel(context.bot, name)
-    if found.chat is None or found.problem is not None:
-        await say(update, context, found.problem or "channel.not_found", channel=name)
+    chat_id = await _channel_id(update, context, name)
+    if chat_id is None:
         return
     admins = services.config.bot.admins
-    problem = await user_may(context.bot, found.chat.id, user, admins, Need.MANAGE)
+    problem = await user_may(context.bot, chat_id, user, admins, Need.MANAGE)
     if problem is not None:
         await say(update, context, problem, channel=name)
         return
-    subs = await asyncio.to_thread(services.store.subscriptions.for_chat, found.chat.id)
+    subs = await asyncio.to_thread(services.store.subscriptions.for_chat, chat_id)
     if not subs:
         await say(update, context, "channel.none")
         return
@@ -115,14 +123,11 @@ async def remove_channel(
     user = update.effective_user
     assert user is not None
     name = _name(raw_name)
-    found = await find_channel(context.bot, name)
-    if found.chat is None or found.problem is not None:
-        await say(update, context, found.problem or "channel.not_found", channel=name)
+    chat_id = await _channel_id(update, context, name)
+    if chat_id is None:
         return
-    problem = await user_may(
-        context.bot, found.chat.id, user, services.config.bot.admins, Need.MANAGE
-    )
-    subs = await asyncio.to_thread(services.store.subscriptions.for_chat, found.chat.id)
+    problem = await user_may(context.bot, chat_id, user, services.config.bot.admins, Need.MANAGE)
+    subs = await asyncio.to_thread(services.store.subscriptions.for_chat, chat_id)
     if problem == "channel.cannot_verify":
         subs = [s for s in subs if s.created_by == user.id]
         if not subs:
