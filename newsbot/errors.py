@@ -13,6 +13,7 @@ error handler turns them into polite replies::
     │   ├── FileTooLargeError      larger than the configured limit
     │   ├── NoArticleError         text, but no recognisable article in it
     │   └── InvalidRecordError     a JSON / JSON Lines record is malformed (names the line)
+    ├── BadIndexError          a source's feed, sitemap or list page cannot be read
     ├── StoreError             the database cannot be reached or migrated
     └── QueryError             a reader's query is not acceptable (too long, empty, ...)
 """
@@ -20,6 +21,7 @@ error handler turns them into polite replies::
 from __future__ import annotations
 
 __all__ = [
+    "BadIndexError",
     "BinaryFileError",
     "ConfigError",
     "EmptyFileError",
@@ -77,6 +79,10 @@ class InvalidRecordError(SeedError):
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message if line is None else f"line {line}: {message}")
         self.line = line
+
+
+class BadIndexError(NewsbotError):
+    """A source's index (feed, sitemap, list page) cannot be read; one-line reason."""
 
 
 class StoreError(NewsbotError):
