@@ -14,17 +14,22 @@ error handler turns them into polite replies::
     │   ├── NoArticleError         text, but no recognisable article in it
     │   └── InvalidRecordError     a JSON / JSON Lines record is malformed (names the line)
     ├── BadIndexError          a source's feed, sitemap or list page cannot be read
+    ├── FetchError             a URL cannot be fetched (robots, status, network, size, ...)
     ├── StoreError             the database cannot be reached or migrated
     └── QueryError             a reader's query is not acceptable (too long, empty, ...)
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 __all__ = [
     "BadIndexError",
     "BinaryFileError",
     "ConfigError",
     "EmptyFileError",
+    "FetchError",
+    "FetchErrorKind",
     "FileTooLargeError",
     "InvalidRecordError",
     "NewsbotError",
@@ -83,6 +88,27 @@ class InvalidRecordError(SeedError):
 
 class BadIndexError(NewsbotError):
     """A source's index (feed, sitemap, list page) cannot be read; one-line reason."""
+
+
+FetchErrorKind = Literal[
+    "robots", "status", "network", "timeout", "too_large", "redirects", "not_allowed"
+]
+
+
+class FetchError(NewsbotError):
+    """A URL cannot be fetched; ``str(err)`` is one line a source list can show.
+
+    ``kind`` says why in a word a caller can branch on, ``url`` is the URL asked
+    for, and ``status`` the last HTTP status seen, if any.
+    """
+
+    def __init__(
+        self, kind: FetchErrorKind, url: str, message: str, *, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind: FetchErrorKind = kind
+        self.url = url
+        self.status = status
 
 
 class StoreError(NewsbotError):
