@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from newsbot.errors import ConfigError
+from newsbot.errors import ConfigError, SourceError
+from newsbot.models import SourceSpec
 
 __all__ = [
     "BotConfig",
@@ -31,6 +32,7 @@ __all__ = [
     "DatabaseConfig",
     "DeliveryConfig",
     "DigestConfig",
+    "FetchConfig",
     "SeedsConfig",
     "TelegramConfig",
     "load_config",
@@ -127,6 +129,31 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FetchConfig:
+    user_agent: str = field(
+        default="", metadata={"help": "User-Agent of every request; empty = newsbot/VERSION"}
+    )
+    timeout_seconds: float = field(default=20.0, metadata={"help": "per request"})
+    host_delay_seconds: float = field(
+        default=1.0, metadata={"help": "pause between two requests to one host"}
+    )
+    max_page_mb: float = field(default=10.0, metadata={"help": "larger responses are refused"})
+    retries: int = field(
+        default=3, metadata={"help": "tries again on network errors, timeouts, 5xx and 429"}
+    )
+    obey_robots: bool = field(default=True, metadata={"help": "honour each host's robots.txt"})
+    max_pages_per_round: int = field(
+        default=100, metadata={"help": "article pages one source may fetch in one round"}
+    )
+    pause_after_failures: int = field(
+        default=5, metadata={"help": "failed rounds in a row that pause a source"}
+    )
+    paused_retry_hours: float = field(
+        default=6.0, metadata={"help": "a paused source is still tried this often"}
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     seeds: SeedsConfig = field(default_factory=SeedsConfig)
@@ -134,6 +161,8 @@ class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    sources: tuple[SourceSpec, ...] = ()  # [[sources]]
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -160,6 +189,7 @@ _SECTIONS: Mapping[str, type[Any]] = {
     "bot": BotConfig,
     "digest": DigestConfig,
     "delivery": DeliveryConfig,
+    "fetch": FetchConfig,
 }
 
 
@@ -188,7 +218,7 @@ def load_config(
             raise ConfigError(f"{file_path}: cannot be read: {exc}") from None
         source = str(file_path)
 
-    unknown = sorted(set(file_data) - set(_SECTIONS))
+    unknown = sorted(set(file_data) - set(_SECTIONS) - {"sources"})
     if unknown:
         raise ConfigError(f"unknown section [{unknown[0]}] (known: {', '.join(_SECTIONS)})")
     sections: dict[str, Any] = {}
@@ -203,7 +233,8 @@ def load_config(
         if var in env:
             value = _coerce_env(var, section, key, env[var])
             sections[section] = replace(sections[section], **{key: value})
-    config = Config(**sections, source=source)
+    specs = _sources(file_data.get("sources", []), source)
+    config = Config(**sections, sources=specs, source=source)
     _validate(config)
     return config
 
@@ -247,6 +278,49 @@ def _anchor_sqlite_url(url: str, folder: Path) -> str:
     if anchored == database:
         return url
     return parsed.set(database=anchored).render_as_string(hide_password=False)
+
+
+_SOURCE_KEYS = {f.name: f for f in fields(SourceSpec)}
+
+
+def _sources(raw: Any, where: str) -> tuple[SourceSpec, ...]:
+    """The ``[[sources]]`` tables, each checked like a source added from the CLI."""
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ConfigError(f"{where}: sources must be [[sources]] tables")
+    specs: list[SourceSpec] = []
+    for number, item in enumerate(raw, 1):
+        label = f"{where}: [[sources]] #{number}"
+        unknown = sorted(set(item) - set(_SOURCE_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"{label}: unknown key {unknown[0]} (known: {', '.join(sorted(_SOURCE_KEYS))})"
+            )
+        for key in ("name", "url"):
+            if not isinstance(item.get(key), str):
+                raise ConfigError(f"{label}: {key} is required, a string")
+        values: dict[str, Any] = {}
+        for key, value in item.items():
+            default = _SOURCE_KEYS[key].default
+            if key == "tags":
+                if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+                    raise ConfigError(f"{label}: tags must be a list of strings")
+                values[key] = tuple(t.strip().lstrip("#") for t in value if t.strip())
+            elif key == "pattern":
+                if not isinstance(value, str):
+                    raise ConfigError(f"{label}: pattern must be a string")
+                values[key] = value
+            elif key in ("name", "url"):
+                values[key] = value.strip()
+            else:
+                values[key] = _check_type(f"sources.{key}", default, value)
+        try:
+            spec = SourceSpec(**values)
+        except SourceError as exc:
+            raise ConfigError(f"{label}: {exc}") from None
+        if any(s.name == spec.name for s in specs):
+            raise ConfigError(f"{label}: a source named {spec.name!r} is defined twice")
+        specs.append(spec)
+    return tuple(specs)
 
 
 def _build_section(name: str, cls: type[Any], raw: Mapping[str, Any], *, where: str) -> Any:
@@ -336,6 +410,14 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"delivery.{key} must be greater than 0")
     if config.delivery.max_attempts < 0:
         raise ConfigError("delivery.max_attempts must be 0 (no cap) or more")
+    fetch = config.fetch
+    for key in ("timeout_seconds", "max_page_mb", "paused_retry_hours"):
+        if getattr(fetch, key) <= 0:
+            raise ConfigError(f"fetch.{key} must be greater than 0")
+    if fetch.host_delay_seconds < 0 or fetch.retries < 0:
+        raise ConfigError("fetch.host_delay_seconds and fetch.retries must be 0 or more")
+    if fetch.max_pages_per_round < 1 or fetch.pause_after_failures < 1:
+        raise ConfigError("fetch.max_pages_per_round and fetch.pause_after_failures must be 1+")
     base = config.telegram.base_url
     if base and not base.startswith(("http://", "https://")):
         raise ConfigError("telegram.base_url must start with http:// or https://")

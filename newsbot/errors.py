@@ -14,6 +14,7 @@ error handler turns them into polite replies::
     │   ├── NoArticleError         text, but no recognisable article in it
     │   └── InvalidRecordError     a JSON / JSON Lines record is malformed (names the line)
     ├── BadIndexError          a source's feed, sitemap or list page cannot be read
+    ├── SourceError            a live source cannot be added, changed or removed
     ├── FetchError             a URL cannot be fetched (robots, status, network, size, ...)
     ├── StoreError             the database cannot be reached or migrated
     └── QueryError             a reader's query is not acceptable (too long, empty, ...)
@@ -36,6 +37,7 @@ __all__ = [
     "NoArticleError",
     "QueryError",
     "SeedError",
+    "SourceError",
     "StoreError",
     "TokenRejectedError",
     "UndecodableError",
@@ -117,3 +119,7 @@ class StoreError(NewsbotError):
 
 class QueryError(NewsbotError):
     """A reader's query cannot be run (too long, empty, malformed)."""
+
+
+class SourceError(NewsbotError):
+    """A live source cannot be added, changed or removed (name taken, from config, ...)."""

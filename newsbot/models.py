@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
+from urllib.parse import urlsplit
+
+from newsbot.errors import SourceError
 
 __all__ = [
     "Article",
     "ArticleIn",
     "Filters",
     "Precision",
+    "Source",
+    "SourceKind",
+    "SourceSpec",
     "Subscription",
     "SubscriptionSpec",
     "TagCount",
@@ -131,3 +137,76 @@ class Subscription:
     cursor_at: datetime | None
     created_at: datetime
     created_by: int | None = None
+
+
+SourceKind = Literal["auto", "feed", "sitemap", "list"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A live source as an operator declares it (config file, CLI or ``/source add``).
+
+    ``kind`` ``auto`` lets the first fetch decide (feed, sitemap, or an HTML page
+    whose feed it names); ``list`` is an HTML list page whose article links match
+    ``pattern``. With ``full_page`` off the feed item alone becomes the article.
+    """
+
+    name: str
+    url: str
+    kind: SourceKind = "auto"
+    pattern: str | None = None
+    interval_minutes: int = 30
+    tags: tuple[str, ...] = ()
+    full_page: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse what no fetch could use, with a one-line reason (SourceError)."""
+        name = self.name.strip()
+        if not name or len(name) > 64 or name != self.name or any(c.isspace() for c in name):
+            raise SourceError("a source name is 1 to 64 characters without spaces")
+        if name.isdigit():
+            raise SourceError("a source name cannot be only digits (ids are)")
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SourceError(f"source {name}: the URL must be http:// or https://: {self.url!r}")
+        if self.kind not in get_args(SourceKind):
+            raise SourceError(
+                f"source {name}: kind must be one of {', '.join(get_args(SourceKind))}"
+            )
+        if self.kind == "list" and not self.pattern:
+            raise SourceError(f"source {name}: a list page needs a link pattern")
+        if not 1 <= self.interval_minutes <= 7 * 24 * 60:
+            raise SourceError(f"source {name}: the interval is 1 minute to 7 days")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A stored source with what its last rounds did."""
+
+    id: int
+    spec: SourceSpec
+    origin: str  # config, cli, telegram
+    added_by: str
+    added_at: datetime
+    etag: str | None
+    last_modified: str | None
+    checked_at: datetime | None
+    ok_at: datetime | None
+    next_at: datetime | None
+    failures: int
+    last_error: str | None
+    paused_reason: str | None
+    pages: int
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def status(self) -> str:
+        """``paused``, ``failing``, ``ok`` or ``new``: one word for lists."""
+        if self.paused_reason:
+            return "paused"
+        if self.failures:
+            return "failing"
+        return "ok" if self.ok_at else "new"

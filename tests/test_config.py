@@ -9,6 +9,7 @@ import pytest
 
 from newsbot.config import Config, DatabaseConfig, load_config
 from newsbot.errors import ConfigError
+from newsbot.models import SourceSpec
 from tests.conftest import REPO
 
 
@@ -34,11 +35,55 @@ def test_example_file_loads_and_equals_defaults() -> None:
 def test_example_documents_every_key() -> None:
     text = (REPO / "config.example.toml").read_text(encoding="utf-8")
     for section, cls_fields in Config.__dataclass_fields__.items():
-        if section == "source":
+        if section in ("source", "sources"):
             continue
         assert f"[{section}]" in text
         for key in cls_fields.default_factory().__dataclass_fields__:  # type: ignore[misc]
             assert f"\n{key} = " in text, f"{section}.{key} missing from config.example.toml"
+    assert "[[sources]]" in text
+    for key in SourceSpec.__dataclass_fields__:
+        assert f"\n# {key} = " in text, f"sources.{key} missing from config.example.toml"
+
+
+def test_sources_tables_become_specs(tmp_path: Path) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text(
+        '[[sources]]\nname = "city"\nurl = "https://news.example.org/rss"\n'
+        'tags = ["本地", "#城市"]\ninterval_minutes = 15\n'
+        '[[sources]]\nname = "list"\nurl = "https://example.org/news/"\nkind = "list"\n'
+        'pattern = "/news/2024"\nfull_page = true\n',
+        encoding="utf-8",
+    )
+    config = load_config(file, env={})
+    assert config.sources == (
+        SourceSpec(
+            "city", "https://news.example.org/rss", interval_minutes=15, tags=("本地", "城市")
+        ),
+        SourceSpec("list", "https://example.org/news/", kind="list", pattern="/news/2024"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('[[sources]]\nurl = "https://a.org/"\n', "name is required"),
+        ('[[sources]]\nname = "a"\nurl = "ftp://a.org/"\n', "must be http"),
+        ('[[sources]]\nname = "a"\nurl = "https://a.org/"\nkind = "list"\n', "link pattern"),
+        ('[[sources]]\nname = "a"\nurl = "https://a.org/"\nevery = 3\n', "unknown key every"),
+        ('[[sources]]\nname = "a"\nurl = "https://a.org/"\ninterval_minutes = 0\n', "interval"),
+        (
+            '[[sources]]\nname = "a"\nurl = "https://a.org/"\n'
+            '[[sources]]\nname = "a"\nurl = "https://b.org/"\n',
+            "defined twice",
+        ),
+        ("[fetch]\nmax_page_mb = 0\n", "fetch.max_page_mb"),
+    ],
+)
+def test_bad_sources_are_named(tmp_path: Path, body: str, message: str) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(file, env={})
 
 
 def test_env_overrides_file(tmp_path: Path) -> None:
