@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import random
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -450,3 +452,47 @@ def test_write_rss_round_trips_through_read_feed() -> None:
     assert index == Index("rss", "本地 & 测试", tuple(entries))
     assert index.entries[1].published is not None and index.entries[1].published.tzinfo is None
     assert read_index(body, "http://127.0.0.1:8080/feed.xml") == index
+
+
+def test_write_rss_drops_characters_xml_cannot_carry() -> None:
+    entry = Entry(url="http://127.0.0.1/a", title="bell\x07 and NUL\x00 gone", summary="x\x0cy")
+    (back,) = read_feed(
+        write_rss("t\x01", "http://127.0.0.1/", [entry]), "http://127.0.0.1/"
+    ).entries
+    assert (back.title, back.summary) == ("bell and NUL gone", "xy")
+
+
+# --------------------------------------------------------------------------- never crash
+
+
+def _mangled(body: bytes, rnd: random.Random) -> bytes:
+    data = bytearray(body)
+    for _ in range(rnd.randint(1, 6)):
+        at = rnd.randrange(max(1, len(data)))
+        choice = rnd.random()
+        if choice < 0.4:
+            data[at : at + 1] = bytes([rnd.randrange(256)])
+        elif choice < 0.7:
+            del data[at : at + rnd.randint(1, 20)]
+        else:
+            data[at:at] = rnd.choice([b"<", b"&", b"]]>", b"\x00", b"&#0;", b'"', b"\xff\xfe"])
+    return bytes(data)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
+def test_mangled_indexes_never_crash(name: str) -> None:
+    """Truncated or mangled bytes give an Index or a BadIndexError, nothing else."""
+    body = fixture(name)
+    rnd = random.Random(name)
+    variants = [body[:cut] for cut in range(0, len(body), max(1, len(body) // 12))]
+    variants += [_mangled(body, rnd) for _ in range(25)]
+    variants += [b'<html><base href="http://[::1"><a href="/x">x</a></html>']
+    for variant in variants:
+        for read in (
+            lambda b: read_index(b, "http://x.example.com/a/"),
+            lambda b: read_index(b, "http://x.example.com/a/", pattern="/*"),
+            lambda b: read_feed(b, "http://x.example.com/a/"),
+            lambda b: read_sitemap(b, "http://x.example.com/a/"),
+        ):
+            with contextlib.suppress(BadIndexError):
+                assert isinstance(read(variant), Index)

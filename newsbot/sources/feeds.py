@@ -193,7 +193,10 @@ def read_feed(body: bytes, url: str, content_type: str | None = None) -> Index:
         return _read_json_feed(body, url)
     body, content_type = _as_utf8_if_gb(body, content_type)
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+    try:
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+    except Exception as exc:  # feedparser has raised UnicodeDecodeError on mangled bytes
+        raise BadIndexError(f"not a feed: unreadable ({type(exc).__name__})") from exc
     version = str(parsed.get("version") or "")
     problem = parsed.get("bozo_exception")
     if not parsed.entries and (not version or _is_xml_error(problem)):
@@ -273,7 +276,7 @@ def _sniff_or_none(body: bytes) -> IndexKind | None:
         return None
 
 
-def _feed_entry(item: Mapping[str, Any], feed_url: str, chinese: bool) -> Entry | None:
+def _feed_entry(item: dict[str, Any], feed_url: str, chinese: bool) -> Entry | None:
     link = item.get("link") or _first_alternate(item)
     url = _absolute(feed_url, link) if link else None
     if url is None:
@@ -317,9 +320,11 @@ def _first_alternate(item: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _feed_date(item: Mapping[str, Any], chinese: bool) -> datetime | None:
+def _feed_date(item: dict[str, Any], chinese: bool) -> datetime | None:
+    # dict.get, not item.get: feedparser's own get maps a missing "updated" to
+    # "published" with a DeprecationWarning.
     for key in ("published", "updated", "created"):
-        raw = item.get(key)
+        raw = dict.get(item, key)
         if not raw:
             continue
         if chinese and re.search(r"\bCST\s*$", raw):
@@ -327,7 +332,7 @@ def _feed_date(item: Mapping[str, Any], chinese: bool) -> datetime | None:
         parsed = parse_date(raw)
         if parsed is not None:
             return parsed
-        struct = item.get(f"{key}_parsed")
+        struct = dict.get(item, f"{key}_parsed")
         if struct:
             year, month, day, hour, minute, second = struct[:6]
             return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
@@ -706,7 +711,7 @@ def _html_root(body: bytes, charset: str | None) -> Any:
 
 def _page_base(root: Any, url: str) -> str:
     base = root.find(".//base[@href]")
-    return urljoin(url, base.get("href").strip()) if base is not None else url
+    return (_absolute(url, base.get("href")) if base is not None else None) or url
 
 
 # --------------------------------------------------------------------------- text and URLs
@@ -788,38 +793,43 @@ _CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 _DC_NS = "http://purl.org/dc/elements/1.1/"
 
 
+# Characters XML 1.0 does not allow; ElementTree would write them and break the feed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def write_rss(title: str, link: str, entries: Iterable[Entry]) -> bytes:
     """An RSS 2.0 feed (UTF-8) of *entries*, which :func:`read_feed` reads back.
 
-    Naive dates are written with the ``-0000`` zone (RFC 5322: "no zone information")
-    and read back naive. A title that looks like HTML (``<b>``) is read back as HTML,
-    as feedparser does for every RSS title.
+    Dates are written to the second; naive ones with the ``-0000`` zone (RFC 5322: "no
+    zone information") and read back naive. A title that looks like HTML (``<b>``) is
+    read back as HTML, as feedparser does for every RSS title.
     """
     ElementTree.register_namespace("content", _CONTENT_NS)
     ElementTree.register_namespace("dc", _DC_NS)
     rss = ElementTree.Element("rss", version="2.0")
     channel = ElementTree.SubElement(rss, "channel")
-    ElementTree.SubElement(channel, "title").text = title
-    ElementTree.SubElement(channel, "link").text = link
-    ElementTree.SubElement(channel, "description").text = title
+    _add(channel, "title", title)
+    _add(channel, "link", link)
+    _add(channel, "description", title)
     for entry in entries:
         item = ElementTree.SubElement(channel, "item")
-        if entry.title is not None:
-            ElementTree.SubElement(item, "title").text = entry.title
-        ElementTree.SubElement(item, "link").text = entry.url
-        ElementTree.SubElement(item, "guid", isPermaLink="true").text = entry.url
+        _add(item, "title", entry.title)
+        _add(item, "link", entry.url)
+        _add(item, "guid", entry.url, isPermaLink="true")
         if entry.published is not None:
-            ElementTree.SubElement(item, "pubDate").text = email.utils.format_datetime(
-                entry.published
-            )
+            _add(item, "pubDate", email.utils.format_datetime(entry.published))
         if entry.summary is not None:
             # description is HTML in RSS 2.0; the summary is plain text, so escape it
-            ElementTree.SubElement(item, "description").text = html.escape(entry.summary)
-        if entry.author is not None:
-            ElementTree.SubElement(item, f"{{{_DC_NS}}}creator").text = entry.author
+            _add(item, "description", html.escape(entry.summary))
+        _add(item, f"{{{_DC_NS}}}creator", entry.author)
         for tag in entry.tags:
-            ElementTree.SubElement(item, "category").text = tag
-        if entry.content_html is not None:
-            ElementTree.SubElement(item, f"{{{_CONTENT_NS}}}encoded").text = entry.content_html
+            _add(item, "category", tag)
+        _add(item, f"{{{_CONTENT_NS}}}encoded", entry.content_html)
     data: bytes = ElementTree.tostring(rss, encoding="utf-8", xml_declaration=True)
     return data
+
+
+def _add(parent: ElementTree.Element, tag: str, text: str | None, **attrib: str) -> None:
+    """Add a child holding *text* (characters XML cannot carry dropped); none for ``None``."""
+    if text is not None:
+        ElementTree.SubElement(parent, tag, attrib).text = _NOT_XML.sub("", text)
