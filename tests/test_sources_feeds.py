@@ -116,6 +116,12 @@ def test_gbk_feed_without_declaration_uses_the_header_charset() -> None:
     assert index.entries[0].title == "高新区优化营商环境 & 服务企业"
 
 
+def test_utf8_feed_labelled_gb2312_is_read_as_utf8() -> None:
+    body = fixture("rss2_gbk.xml").decode("gbk").encode("utf-8")
+    index = read_feed(body, "http://news.example.cn/rss.xml")
+    assert index.title == "高新区新闻 · 镕"
+
+
 def test_utf16_feed_is_not_mistaken_for_gbk() -> None:
     text = fixture("empty_rss.xml").decode().replace("Nothing yet", "还没有")
     text = text.replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="utf-16"?>')
@@ -315,6 +321,12 @@ def test_sitemap_index_lists_children() -> None:
             "https://site.example.com/sitemap-2024.xml.gz",
         ),
     )
+
+
+def test_sitemap_declared_gb2312_with_gbk_characters() -> None:
+    body = fixture("news_sitemap.xml").decode().replace("UTF-8", "gb2312").replace("新政策", "镕")
+    index = read_sitemap(body.encode("gbk"), "https://news.example.com/news.xml")
+    assert index.entries[0].title == "高新区 发布 镕"
 
 
 def test_sitemap_errors() -> None:

@@ -216,20 +216,24 @@ def read_feed(body: bytes, url: str, content_type: str | None = None) -> Index:
 
 
 def _as_utf8_if_gb(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
-    """Transcode GB2312/GBK feeds (and GBK bytes declared as UTF-8) to UTF-8.
+    """Transcode GB2312/GBK XML (and GBK bytes declared as UTF-8) to UTF-8.
 
-    feedparser would decode a ``gb2312`` declaration strictly as GB2312 and fail on the
-    GBK characters such feeds carry; GB18030 is the superset that reads them all.
+    XML parsers decode a ``gb2312`` declaration strictly as GB2312 and fail on the GBK
+    characters such feeds carry; GB18030 is the superset that reads them all. A body
+    labelled GB that only UTF-8 decodes is taken as the UTF-8 it is.
     """
+    if b"\x00" in body[:4]:
+        return body, content_type  # UTF-16/32: the parsers read those themselves
     declared = _XML_DECL_ENCODING.match(body)
     name = declared.group(3).decode("ascii").lower() if declared else ""
-    header = _charset_of(content_type)
-    if b"\x00" in body[:4]:
-        return body, content_type  # UTF-16/32: feedparser reads those itself
-    if name in _GB_CHARSETS or (not name and header in _GB_CHARSETS):
-        text = body.decode("gb18030", errors="replace")
-    elif name in ("", "utf-8", "utf8") and not _is_utf8(body) and _is_gb18030(body):
-        text = body.decode("gb18030")
+    if name in _GB_CHARSETS or (not name and _charset_of(content_type) in _GB_CHARSETS):
+        text = _decode_strict(body, "gb18030", "utf-8")
+        if text is None:
+            text = body.decode("gb18030", errors="replace")
+    elif name in ("", "utf-8", "utf8") and _decode_strict(body, "utf-8") is None:
+        text = _decode_strict(body, "gb18030")
+        if text is None:
+            return body, content_type
     else:
         return body, content_type
     data = text.encode("utf-8")
@@ -238,20 +242,14 @@ def _as_utf8_if_gb(body: bytes, content_type: str | None) -> tuple[bytes, str | 
     return data, "application/xml; charset=utf-8"
 
 
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _is_gb18030(body: bytes) -> bool:
-    try:
-        body.decode("gb18030")
-    except UnicodeDecodeError:
-        return False
-    return True
+def _decode_strict(body: bytes, *codecs: str) -> str | None:
+    """*body* decoded by the first of *codecs* that reads it without error, or ``None``."""
+    for codec in codecs:
+        try:
+            return body.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _is_xml_error(exc: object) -> bool:
@@ -469,7 +467,7 @@ def read_sitemap(body: bytes, url: str) -> Index:
     ``<lastmod>`` becomes ``published``; a Google News sitemap's ``news:title``,
     ``news:publication_date`` (preferred to lastmod) and ``news:keywords`` (tags) are read.
     """
-    body = _gunzip(body)
+    body, _ = _as_utf8_if_gb(_gunzip(body), None)
     try:
         root = lxml.etree.fromstring(body, _xml_parser())
     except lxml.etree.XMLSyntaxError as exc:
@@ -672,8 +670,9 @@ def decode_html(body: bytes, charset: str | None = None) -> str:
                 return body.decode(codec)
             except UnicodeDecodeError:
                 continue
-    if _is_utf8(body):
-        return body.decode("utf-8")
+    text = _decode_strict(body, "utf-8")
+    if text is not None:
+        return text
     from charset_normalizer import from_bytes  # imported lazily: rarely needed, slow to load
 
     best = from_bytes(body).best()
