@@ -95,6 +95,7 @@ _FOOTER_SHOWN = 12  # footer lines whose role --explain names
 _HEADER_REACH = 40  # text lines above the body searched for the dateline
 _TITLE_REACH = 10  # non-blank lines above the dateline searched for the title
 _FOOTER_REACH = 30  # non-blank lines after the body searched for labels
+_KNOWN_TITLE_REACH = 60  # text lines above the body searched for a known headline
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +118,21 @@ def parse_page(text: str) -> ArticleIn:
     return read_page(text, roles=False).article
 
 
-def read_page(text: str, *, roles: bool = True) -> Reading:
+def read_page(
+    text: str,
+    *,
+    roles: bool = True,
+    known_titles: Sequence[str] = (),
+    known_dates: Sequence[datetime] = (),
+) -> Reading:
     """Read one page: the article, each line's role (unless ``roles`` is False: ingest
-    does not need them), and the fields in doubt."""
+    does not need them), and the fields in doubt.
+
+    ``known_titles`` are headlines the page's markup or its feed names (an HTML
+    page's ``<h1>``, ``og:title``...): when the headline the text rules pick is none of
+    them and lines above the article spell one, those lines are the headline.
+    ``known_dates`` (the markup's or the feed's) give a date printed without its year
+    the year of the one on the same month and day."""
     lines = make_lines(layout.repair(text.replace("\r\n", "\n").replace("\r", "\n")))
     found = best_run(lines)
     if found is None:
@@ -134,6 +147,11 @@ def read_page(text: str, *, roles: bool = True) -> Reading:
     if not title_lines:
         title_lines = _fallback_title(lines, run.start)
         doubts["title"] = "no headline above the article: the nearest short line"
+    if known_titles:
+        confirmed = _known_title(lines, run.start, title_lines, known_titles)
+        if confirmed is not None:
+            title_lines = confirmed
+            doubts.pop("title", None)
     title_end = title_lines[-1].pos if title_lines else run.start - 1
     title = _join_title(title_lines) if title_lines else ""
     header = [ln for ln in lines[title_end + 1 : run.start] if not ln.blank]
@@ -142,7 +160,7 @@ def read_page(text: str, *, roles: bool = True) -> Reading:
     lead = lead_box(lines, run, title_end, "".join(title.split()))
     if lead is not None and lead.pos == without_headings(run.lines)[0].pos:
         run = Run(tuple(ln for ln in run.lines if ln.pos != lead.pos), run.score)
-    body_lines = paragraph_lines(run, title)
+    body_lines = paragraph_lines(run, fold(title))  # lines are compared by their folded key
     body = [strip_trailing_widgets(ln.text) for ln in body_lines]
     author: str | None = None
     if body:
@@ -166,7 +184,7 @@ def read_page(text: str, *, roles: bool = True) -> Reading:
     if runner_up * _CLOSE_RUN > run.score:
         doubts["body"] = "another block of text on the page is almost as long"
 
-    published, precision, date_doubt = _published(lines, date_index, run.end)
+    published, precision, date_doubt = _published(lines, date_index, run.end, known_dates)
     if date_doubt:
         doubts["published"] = date_doubt
     vocabulary = title + "\n" + "\n".join(body)
@@ -297,6 +315,24 @@ def _is_meta(line: Line) -> bool:
 def _dangling(paragraph: str) -> bool:
     """A short last line that does not end a sentence (interface text, a link)."""
     return len(paragraph) < _DANGLING and not ends_sentence(paragraph)
+
+
+def _known_title(
+    lines: Sequence[Line], body_start: int, chosen: Sequence[Line], known: Sequence[str]
+) -> list[Line] | None:
+    """The headline lines that spell one of the ``known`` titles: the ones chosen when
+    they do, else the nearest one to three consecutive lines above the body that do."""
+    wanted = {"".join(fold(t).split()) for t in known} - {""}
+    as_read = "".join("".join(strip_title_marks(ln.key).split()) for ln in chosen)
+    if chosen and ("".join(ln.compact for ln in chosen) in wanted or as_read in wanted):
+        return list(chosen)
+    text_lines = [ln for ln in lines[:body_start] if not ln.blank and not ln.chrome]
+    for end in range(len(text_lines), max(0, len(text_lines) - _KNOWN_TITLE_REACH), -1):
+        for size in (1, 2, 3):
+            window = text_lines[max(0, end - size) : end]
+            if len(window) == size and "".join(ln.compact for ln in window) in wanted:
+                return window
+    return None
 
 
 def _fallback_title(lines: Sequence[Line], body_start: int) -> list[Line]:
@@ -462,7 +498,7 @@ def _first(extract: Extractor, lines: Sequence[Line]) -> str | None:
 
 
 def _published(
-    lines: Sequence[Line], date_index: int | None, body_end: int
+    lines: Sequence[Line], date_index: int | None, body_end: int, known: Sequence[datetime] = ()
 ) -> tuple[datetime | None, Precision, str | None]:
     """The publication time, its precision, and why it is in doubt (None: it is not)."""
     parsed = find_date(lines[date_index].key) if date_index is not None else None
@@ -479,7 +515,11 @@ def _published(
     if parsed is None or date_index is None:
         return None, "second", "no date on the page"
     year = parsed.year
-    if year is None:
+    local = [d.astimezone(parsed.tz) for d in known]
+    same_day = [d.year for d in local if (d.month, d.day) == (parsed.month, parsed.day)]
+    if year is None and same_day:
+        year = same_day[0]  # the markup or the feed dates the same day: its year
+    elif year is None:
         year = _nearest_year(lines, date_index)
         doubt = "the year is not printed" if year is None else "the year is taken from elsewhere"
     published = parsed.resolve(year)
