@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import itertools
+import logging
 import re
 import socket
 import threading
@@ -20,6 +21,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from newsbot.errors import FetchError
+from newsbot.sources import fetch
 from newsbot.sources.fetch import Fetcher, FetchPolicy, Validators
 from newsbot.sources.robots import Robots, parse_robots, product_token
 
@@ -113,7 +115,10 @@ async def test_200_with_validators_then_304_on_conditional_get(server: HTTPServe
 # -- retries ------------------------------------------------------------------------------
 
 
-async def test_500_is_retried_then_fails_with_one_line(server: HTTPServer) -> None:
+async def test_500_is_retried_then_fails_with_one_line(
+    server: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=fetch.__name__)
     server.expect_request("/broken").respond_with_data("oops", status=500)
     async with Fetcher(FAST) as fetcher:
         with pytest.raises(FetchError) as caught:
@@ -123,6 +128,10 @@ async def test_500_is_retried_then_fails_with_one_line(server: HTTPServer) -> No
     assert caught.value.status == 500
     assert str(caught.value) == "HTTP 500 after 3 tries"
     assert _paths(server).count("/broken") == 3
+    failures = [r for r in caplog.records if r.levelno == logging.INFO and r.name == fetch.__name__]
+    assert [r.getMessage() for r in failures] == [
+        f"GET {server.url_for('/broken')} failed (status): HTTP 500 after 3 tries"
+    ]
 
 
 async def test_500_then_200_recovers(server: HTTPServer) -> None:
@@ -181,6 +190,24 @@ async def test_a_slow_server_times_out(server: HTTPServer) -> None:
 
     assert caught.value.kind == "timeout"
     assert str(caught.value) == "timed out after 0.2 s (2 tries)"
+
+
+async def test_a_trickling_server_is_cut_off_at_the_deadline(server: HTTPServer) -> None:
+    def trickle(request: Request) -> Response:
+        def chunks() -> Iterator[bytes]:
+            for _ in range(40):
+                time.sleep(0.05)
+                yield b"."
+
+        return Response(chunks(), direct_passthrough=True)
+
+    server.expect_request("/drip").respond_with_handler(trickle)
+    policy = FetchPolicy(host_delay=0.0, retries=0, timeout=1.0, deadline=0.3)
+    async with Fetcher(policy) as fetcher:
+        with pytest.raises(FetchError) as caught:
+            await fetcher.get(server.url_for("/drip"))
+
+    assert (caught.value.kind, str(caught.value)) == ("timeout", "not done within 0.3 s")
 
 
 async def test_a_refused_connection_is_a_network_error() -> None:
@@ -331,6 +358,24 @@ async def test_missing_robots_txt_allows_and_broken_one_refuses(
     assert caught.value.kind == "robots"
     assert str(caught.value) == "robots.txt unreachable (HTTP 500 after 3 tries)"
     assert _paths(server_b) == ["/robots.txt"] * 3
+
+
+async def test_a_redirected_robots_txt_is_followed_and_its_crawl_delay_kept(
+    server: HTTPServer,
+) -> None:
+    stamps: list[float] = []
+    server.expect_request("/robots.txt").respond_with_data("", 301, {"Location": "/r.txt"})
+    server.expect_request("/r.txt").respond_with_data(
+        "User-agent: *\nDisallow: /private\nCrawl-delay: 0.3\n"
+    )
+    server.expect_request(ANY_PATH).respond_with_handler(_stamping(stamps))
+    async with Fetcher(FAST) as fetcher:  # host_delay 0: the robots.txt delay rules
+        with pytest.raises(FetchError):
+            await fetcher.get(server.url_for("/private/1"))
+        await asyncio.gather(*(fetcher.get(server.url_for(f"/p{i}")) for i in range(3)))
+
+    assert min(b - a for a, b in itertools.pairwise(stamps)) >= 0.3
+    assert _paths(server)[:2] == ["/robots.txt", "/r.txt"]
 
 
 def test_robots_rules_follow_rfc_9309() -> None:

@@ -239,7 +239,8 @@ class Fetcher:
             http2=True,
             follow_redirects=False,
             transport=transport,
-            timeout=httpx.Timeout(policy.timeout),
+            # Waiting for a free connection is our own queue, not the server's slowness.
+            timeout=httpx.Timeout(policy.timeout, pool=None),
             headers={"User-Agent": policy.user_agent},
         )
         self._clock = clock
