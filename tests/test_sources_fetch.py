@@ -272,10 +272,13 @@ async def test_only_http_and_https_are_fetched(server: HTTPServer) -> None:
             await fetcher.get(server.url_for("/ftp"))
         with pytest.raises(FetchError) as direct:
             await fetcher.get("file:///etc/passwd")
+        with pytest.raises(FetchError) as relative:
+            await fetcher.get("news/1.html")
 
     assert redirected.value.kind == direct.value.kind == "not_allowed"
     assert str(redirected.value) == "redirect to ftp: not allowed (http/https only)"
     assert str(direct.value) == "URL scheme file: not allowed (http/https only)"
+    assert str(relative.value) == "not an absolute URL: 'news/1.html'"
 
 
 # -- size cap -----------------------------------------------------------------------------

@@ -340,10 +340,13 @@ class Fetcher:
             target = base.join(raw) if base is not None else httpx.URL(raw)
         except (httpx.InvalidURL, ValueError, TypeError) as exc:
             raise FetchError("not_allowed", url, f"invalid URL {raw[:100]!r}") from exc
+        if not target.scheme:
+            raise FetchError("not_allowed", url, f"not an absolute URL: {raw[:100]!r}")
         if target.scheme not in ("http", "https"):
             what = "redirect to" if base is not None else "URL scheme"
-            scheme = target.scheme or "no scheme"
-            raise FetchError("not_allowed", url, f"{what} {scheme}: not allowed (http/https only)")
+            raise FetchError(
+                "not_allowed", url, f"{what} {target.scheme}: not allowed (http/https only)"
+            )
         if not target.host:
             raise FetchError("not_allowed", url, f"invalid URL {raw[:100]!r} (no host)")
         return target.copy_with(fragment=None)
@@ -499,9 +502,8 @@ class Fetcher:
             if entry is None or entry.expires <= self._clock():
                 entry = await self._fetch_robots(target.copy_with(path="/robots.txt", query=None))
                 self._robots[origin] = entry
-                if entry.robots.crawl_delay:
-                    slot = self._hosts.setdefault(target.host, _Host())
-                    slot.crawl_delay = min(entry.robots.crawl_delay, MAX_CRAWL_DELAY)
+                slot = self._hosts.setdefault(target.host, _Host())
+                slot.crawl_delay = min(entry.robots.crawl_delay or 0.0, MAX_CRAWL_DELAY)
         return entry
 
     async def _fetch_robots(self, robots_url: httpx.URL) -> _RobotsEntry:
