@@ -13,7 +13,8 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from newsbot.errors import (
@@ -26,8 +27,10 @@ from newsbot.errors import (
     UndecodableError,
 )
 from newsbot.limits import bound_article
-from newsbot.parsing import parse_page
+from newsbot.models import ArticleIn
+from newsbot.parsing import PageHints, parse_html, parse_page
 from newsbot.records import looks_like_json, parse_json_records
+from newsbot.seedstore import read_fetch_record
 from newsbot.store import SeedFile, SeedRecord, Store
 from newsbot.textio import decode_seed
 
@@ -35,7 +38,8 @@ __all__ = ["SEED_SUFFIXES", "Failure", "IngestReport", "discover", "ingest", "pr
 
 log = logging.getLogger(__name__)
 
-SEED_SUFFIXES = frozenset({".txt", ".text", ".json", ".jsonl", ".ndjson"})
+HTML_SUFFIXES = (".html", ".htm")
+SEED_SUFFIXES = frozenset({".txt", ".text", ".json", ".jsonl", ".ndjson", *HTML_SUFFIXES})
 BATCH_SIZE = 200
 
 Progress = Callable[[int, int], None]
@@ -125,6 +129,11 @@ def prepare_seed(key: str, data: bytes, raw_hash: str, max_bytes: int) -> SeedFi
     """Decode and parse one file's bytes, every field within its limit
     (:mod:`newsbot.limits`); pure, so it may run in a worker process."""
     try:
+        if key.lower().endswith(HTML_SUFFIXES):
+            if not data.strip():
+                raise EmptyFileError("empty")
+            article = bound_article(_page_of(data))
+            return SeedFile(key, raw_hash, len(data), (SeedRecord(key, article),))
         text = decode_seed(data, max_bytes=max_bytes)
         if looks_like_json(text):
             records = tuple(
@@ -136,6 +145,32 @@ def prepare_seed(key: str, data: bytes, raw_hash: str, max_bytes: int) -> SeedFi
     except SeedError as exc:
         return Failure(key, reason_of(exc))
     return SeedFile(key, raw_hash, len(data), records)
+
+
+def _page_of(data: bytes) -> ArticleIn:
+    """An HTML seed file's article: a fetched page is read with what its fetch record
+    says (the page's URL, the header's charset, the index entry as evidence) and gets
+    its source's tags; a page saved otherwise is read on its own."""
+    record, page = read_fetch_record(data)
+    if record is None:
+        return parse_html(page)
+    published = None
+    if record.published:
+        try:
+            published = datetime.fromisoformat(record.published)
+        except ValueError:
+            published = None
+    hints = PageHints(
+        title=record.title,
+        published=published,
+        summary=record.summary,
+        author=record.author,
+        tags=record.item_tags,
+    )
+    article = parse_html(page, url=record.url, charset=record.charset, hints=hints)
+    if record.tags:
+        article = replace(article, tags=tuple(dict.fromkeys((*record.tags, *article.tags))))
+    return article
 
 
 def ingest(

@@ -1,4 +1,5 @@
-"""/stats for global admins: articles, subscriptions, deliveries, failures, flood waits."""
+"""/stats for global admins: articles, subscriptions, deliveries, failures, flood waits,
+and each live source's state."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from telegram.ext import Application, CommandHandler
 
 from newsbot.bot.context import NewsContext, language_of
 from newsbot.bot.replies import send_chunks
+from newsbot.bot.sources import source_lines
 from newsbot.bot.subscribing import say
 
 __all__ = ["register"]
@@ -55,6 +57,9 @@ async def stats(update: Update, context: NewsContext) -> None:
             f"{e.chat_id} · {renderer.format_date(e.at)} · {html.escape(e.detail[:200])}"
             for e in outbox.last_errors
         ]
+    found = await asyncio.to_thread(services.store.sources.all)
+    if found:
+        lines += ["", renderer.text("stats.sources", lang), *source_lines(found, renderer, lang)]
     if outbox.inactive:
         lines += ["", renderer.text("stats.inactive", lang)]
         lines += [

@@ -11,7 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from newsbot.bot import admin, channels, gate, reading, subscribing
+from newsbot.bot import admin, channels, gate, reading, sources, subscribing
 from newsbot.bot.context import BotData, NewsContext, Services, language_of
 from newsbot.bot.replies import PerChatUpdates, ReplyLimiter
 from newsbot.bot.startup import PollingTrouble, bot_api_host, reach_bot_api_blocking
@@ -28,10 +28,12 @@ from newsbot.config import Config
 from newsbot.delivery import Deliverer, DeliveryLimits
 from newsbot.digest_workers import DigestWorkers
 from newsbot.digests import DigestBuilder
+from newsbot.errors import ConfigError, SourceError
 from newsbot.ingest import ingest
 from newsbot.ratelimit import RateLimiter
 from newsbot.render import LANGUAGES, Renderer
 from newsbot.scheduler import DigestScheduler
+from newsbot.sources.rounds import fetch_round
 from newsbot.store import Store
 from newsbot.views import READER_COMMANDS, SUBSCRIPTION_COMMANDS
 
@@ -99,6 +101,7 @@ def build_application(services: Services) -> NewsApplication:
     subscribing.register(app)
     channels.register(app)
     admin.register(app)
+    sources.register(app)
     reading.register_fallbacks(app)
     app.add_error_handler(_ErrorHandler(bot_api_host(config.telegram)).on_error)
     job_queue = app.job_queue
@@ -108,6 +111,9 @@ def build_application(services: Services) -> NewsApplication:
         job_queue.run_repeating(
             _ingest_job, interval=minutes * 60, first=minutes * 60, name="ingest"
         )
+    # Live sources: every minute, the sources that are due are fetched (one round at a
+    # time: APScheduler skips a run while the previous one is still going).
+    job_queue.run_repeating(_fetch_job, interval=60, first=5, name="fetch")
     services.deliverer = Deliverer(services.store.outbox, outbox_bot, limits, limiter=limiter)
     services.workers = DigestWorkers(config, services.digests, config.digest.build_processes)
     services.scheduler = DigestScheduler(
@@ -268,6 +274,22 @@ async def _ingest_job(context: NewsContext) -> None:
     )
 
 
+async def _fetch_job(context: NewsContext) -> None:
+    """Fetch the live sources that are due and ingest what they brought."""
+    services = context.services
+    await asyncio.to_thread(fetch_and_ingest, services.store, services.config)
+
+
+def fetch_and_ingest(store: Store, config: Config) -> None:
+    """One fetch round of the due sources, then ingest of the pages saved (in a thread:
+    the round has its own event loop, so the bot's loop never waits on a slow site)."""
+    if not store.sources.due(datetime.now(UTC)):
+        return
+    report = asyncio.run(fetch_round(store, Path(config.seeds.dir), config.fetch))
+    if report.paths:
+        ingest(store, report.paths, max_bytes=int(config.seeds.max_file_mb * 1_000_000))
+
+
 def run(config: Config, store: Store | None = None) -> None:
     """Migrate, ingest the seed store, then poll Telegram until SIGINT/SIGTERM.
 
@@ -283,6 +305,10 @@ def run(config: Config, store: Store | None = None) -> None:
             return
         seeds = Path(config.seeds.dir)
         log.info("database %s; seed store %s", config.database.display_url, seeds.absolute())
+        try:
+            services.store.sources.sync_config(config.sources, datetime.now(UTC))
+        except SourceError as exc:
+            raise ConfigError(str(exc)) from None
         if seeds.is_dir():
             ingest(services.store, [seeds], max_bytes=int(config.seeds.max_file_mb * 1_000_000))
         else:

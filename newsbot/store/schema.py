@@ -30,11 +30,13 @@ __all__ = [
     "chat_events",
     "delivered",
     "digests",
+    "fetched_pages",
     "ingest_sequence",
     "metadata",
     "outbox",
     "seed_files",
     "seed_origins",
+    "sources",
     "subscriptions",
     "tags",
 ]
@@ -238,4 +240,46 @@ chat_events = Table(
     Column("kind", String(16), nullable=False),  # error, flood_wait, deactivated, migrated
     Column("detail", Text, nullable=False),
     Index("ix_chat_events_at", "at"),
+)
+
+# ---------------------------------------------------------------- live sources (0010)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # auto, feed, sitemap, list
+    Column("pattern", Text),  # a list page's link pattern
+    Column("interval_minutes", Integer, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list given to every article
+    Column("full_page", Boolean, nullable=False),  # fetch the article page, or trust the item
+    Column("origin", String(16), nullable=False),  # config, cli, telegram
+    Column("added_by", Text, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("etag", Text),  # the index's validators, for a conditional GET
+    Column("last_modified", Text),
+    Column("checked_at", UTCDateTime),  # the last round that fetched the index
+    Column("ok_at", UTCDateTime),  # ... and the last that succeeded
+    Column("next_at", UTCDateTime),  # when the next round is due
+    Column("failures", Integer, nullable=False),  # consecutive failed rounds
+    Column("last_error", Text),  # one line, from the last failed round
+    Column("paused_reason", Text),  # set after repeated failures; cleared by a success
+    Column("pages", Integer, nullable=False),  # pages stored in all
+    sqlite_autoincrement=True,  # a removed source's id is never given to another
+)
+
+fetched_pages = Table(
+    "fetched_pages",
+    metadata,
+    Column("url", Text, primary_key=True),  # as the index gave it
+    Column("source_pk", Integer, ForeignKey("sources.pk", ondelete="CASCADE"), nullable=False),
+    Column("final_url", Text, nullable=False),  # after redirects: the article's link
+    Column("seed_path", Text, nullable=False),  # relative to the seed folder
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("index_stamp", Text),  # the entry's date in the index: a change means re-fetch
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Index("ix_fetched_pages_source", "source_pk"),
 )

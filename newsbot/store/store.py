@@ -30,6 +30,7 @@ from newsbot.store.schema import (
     tags,
 )
 from newsbot.store.search import count_candidates, delete_grams, grams_match, write_grams
+from newsbot.store.sources import SourceStore
 from newsbot.store.subscriptions import SubscriptionStore
 
 __all__ = ["Outcome", "Page", "SeedFile", "SeedRecord", "Store", "fingerprint_of"]
@@ -123,6 +124,7 @@ class Store:
         self.dialect = engine.dialect.name
         self.subscriptions = SubscriptionStore(engine, self._to_models)
         self.outbox = OutboxStore(engine)
+        self.sources = SourceStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:
