@@ -745,6 +745,17 @@ def db_upgrade(state: State) -> None:
         click.echo(f"schema at {current} (newest {head})")
 
 
+def _register_sources() -> None:
+    """``newsbot sources`` and ``newsbot fetch`` live in :mod:`newsbot.cli_sources`."""
+    from newsbot.cli_sources import fetch, sources
+
+    cli.add_command(sources)
+    cli.add_command(fetch)
+
+
+_register_sources()
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:
