@@ -154,14 +154,33 @@ def _detect(data: bytes) -> str:
 
 
 def parse_tree(html: str) -> etree._Element:
-    """The lxml tree of ``html``, however broken; an empty ``<html>`` for no markup."""
+    """The lxml tree of ``html``, however broken; an empty ``<html>`` for no markup.
+
+    libxml2 gives up on elements nested deeper than 2048 (thousands of unclosed
+    ``<font>`` or ``<div>`` tags): such a page is parsed again with its nesting
+    flattened, block tags turned into line breaks."""
     html = _XML_DECLARATION.sub("", html, count=1)  # lxml refuses str with an encoding decl
     parser = etree.HTMLParser(huge_tree=True, recover=True, no_network=True)
     root = etree.fromstring(html, parser) if html.strip() else None
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        root = etree.fromstring(_flatten(html), parser)
     return root if root is not None else etree.fromstring("<html></html>", parser)
 
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_INVISIBLE_TAGS = re.compile(r"<(script|style|noscript|template|svg)\b.*?</\1\s*>", re.I | re.S)
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|h[1-6]|li|ul|ol|tr|td|th|table|section|article|blockquote|dd|dt)\b[^>]*>",
+    re.I,
+)
+_OTHER_TAG = re.compile(r"<(?!br\b|img\b|/?title\b|/?head\b|meta\b|link\b)[^>]*>", re.I)
+
+
+def _flatten(html: str) -> str:
+    """``html`` without nesting: block tags become ``<br>``, other tags are dropped."""
+    html = _INVISIBLE_TAGS.sub("", html)
+    return _OTHER_TAG.sub("", _BLOCK_TAG.sub("<br>", html))
+
 
 # ---------------------------------------------------------------------------
 # Rendering.
