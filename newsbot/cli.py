@@ -20,7 +20,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.config import Config, DatabaseConfig, load_config
-from newsbot.errors import ConfigError, NewsbotError, SeedError, StoreError
+from newsbot.errors import ConfigError, FileTooLargeError, NewsbotError, SeedError, StoreError
 from newsbot.models import ArticleIn, format_published
 from newsbot.telegram_text import html_to_plain
 
@@ -239,6 +239,9 @@ def parse(state: State, files: tuple[Path, ...], as_json: bool, explain: bool) -
         if explain:
             failed += _explain_page(path, data, max_bytes)
             continue
+        if _is_html(path):
+            failed += _parse_html_file(path, data, max_bytes, as_json)
+            continue
         result = prepare_seed(str(path), data, "", max_bytes)
         if not isinstance(result, SeedFile):
             click.echo(f"{path}: {result.reason}", err=True)
@@ -254,14 +257,45 @@ def parse(state: State, files: tuple[Path, ...], as_json: bool, explain: bool) -
     sys.exit(1 if failed else 0)
 
 
+def _is_html(path: Path) -> bool:
+    return path.suffix.lower() in (".html", ".htm")
+
+
+def _parse_html_file(path: Path, data: bytes, max_bytes: int, as_json: bool) -> int:
+    """Print the article of one HTML page; 1 when it has none (the reason to stderr)."""
+    from newsbot.limits import bound_article
+    from newsbot.parsing import parse_html
+
+    try:
+        if len(data) > max_bytes:
+            raise FileTooLargeError(f"file is {len(data)} bytes, larger than the limit {max_bytes}")
+        article = bound_article(parse_html(data))
+    except NewsbotError as exc:
+        click.echo(f"{path}: {exc}", err=True)
+        return 1
+    if as_json:
+        click.echo(json.dumps(_article_json(str(path), article), ensure_ascii=False))
+    else:
+        click.echo(_article_text(str(path), article))
+    return 0
+
+
 def _explain_page(path: Path, data: bytes, max_bytes: int) -> int:
-    """Print how one page was read; 1 when it could not be read."""
-    from newsbot.parsing import read_page
+    """Print how one page (a dump or an HTML page) was read; 1 when it could not be read."""
+    from newsbot.parsing import read_html, read_page
     from newsbot.parsing.explain import explain
     from newsbot.records import looks_like_json
     from newsbot.textio import decode_seed
 
     try:
+        if _is_html(path):
+            if len(data) > max_bytes:
+                raise FileTooLargeError(
+                    f"file is {len(data)} bytes, larger than the limit {max_bytes}"
+                )
+            click.echo(f"== {path}")
+            click.echo(explain(read_html(data)))
+            return 0
         text = decode_seed(data, max_bytes=max_bytes)
         if looks_like_json(text):
             click.echo(f"{path}: JSON records carry their fields; there is no page to explain")
