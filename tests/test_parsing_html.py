@@ -339,3 +339,19 @@ def test_parse_command_reads_html_files(tmp_path: Path) -> None:
     empty.write_bytes(b"<html><body></body></html>")
     failed = CliRunner().invoke(cli, ["parse", str(empty)], env=env)
     assert failed.exit_code == 1
+
+
+def test_a_page_without_a_headline_takes_the_markup_title_and_no_teaser_date() -> None:
+    page = """<html><head><title>河道清淤工程提前完工_示例水利网</title></head><body>
+    <p>记者从区水务局获悉，城区主要河道的清淤工程比原计划提前半个月完工，共清理淤泥三万余立方米。</p>
+    <p>清淤完成后，河道的行洪能力明显提升，沿岸居民反映的异味问题也得到了缓解，水质正在逐步好转。</p>
+    <ul><li><time datetime="2020-01-01">旧闻一</time></li>
+    <li><time datetime="2020-01-02">旧闻二</time></li></ul></body></html>"""
+    reading = read_html(page)
+    assert reading.article.title == "河道清淤工程提前完工"
+    assert "title" in reading.doubts
+    assert reading.article.published is None  # dated teasers do not date the article
+    one_time = page.replace('<li><time datetime="2020-01-02">旧闻二</time></li>', "")
+    assert parse_html(one_time).published == datetime(
+        2020, 1, 1, tzinfo=timezone(timedelta(hours=8))
+    )

@@ -129,7 +129,7 @@ def gather(root: etree._Element) -> Evidence:
     ]
     dates += [
         DatedValue("time", parsed)
-        for node in root.iter("time")
+        for node in _article_times(root)
         if (value := node.get("datetime")) and (parsed := find_date(value)) is not None
     ]
     authors = _values(metas, _AUTHOR_META) + [a for item in ld for a in _people(item.get("author"))]
@@ -187,6 +187,22 @@ def _text(node: etree._Element) -> str:
     for piece in node.itertext("*"):
         parts.append(piece)
     return "".join(parts)
+
+
+def _article_times(root: etree._Element) -> list[etree._Element]:
+    """The ``<time>`` elements that date the article: marked as its publication
+    (``itemprop=datePublished``, ``pubdate``), else inside ``<article>``, else the only
+    one on the page; a list of dated teasers says nothing about this article."""
+    times = list(root.iter("time"))
+    marked = [
+        t for t in times if t.get("pubdate") is not None or t.get("itemprop") == "datePublished"
+    ]
+    if marked:
+        return marked
+    inside = [t for t in times if any(a.tag == "article" for a in t.iterancestors())]
+    if inside:
+        return inside[:1]
+    return times if len(times) == 1 else []
 
 
 def _json_ld(root: etree._Element) -> Iterator[dict[str, Any]]:

@@ -108,6 +108,11 @@ def _settle(reading: Reading, evidence: Evidence, hints: PageHints, url: str | N
     article = reading.article
     doubts = dict(reading.doubts)
     changes: dict[str, object] = {"url": url or article.url}
+    if doubts.get("title", "").startswith("no headline"):
+        title = _markup_title(evidence, hints)
+        if title is not None:
+            changes["title"] = title
+            doubts["title"] = "no headline printed above the article: the page's markup"
     if article.published is None:
         found = _published(evidence, hints, article)
         if found is not None:
@@ -127,6 +132,31 @@ def _settle(reading: Reading, evidence: Evidence, hints: PageHints, url: str | N
         )
     article = replace(article, **changes, uncertain=tuple(sorted(doubts)))  # type: ignore[arg-type]
     return Reading(article, reading.lines, reading.roles, doubts)
+
+
+_SITE_SEGMENT = 20  # characters: a longer last segment of a <title> is part of the headline
+
+
+def _markup_title(evidence: Evidence, hints: PageHints) -> str | None:
+    """The headline the feed or the markup gives, for a page that prints none."""
+    long_h1s = [h for h in evidence.headlines if len(h) >= _H1_ALONE]
+    for title in (hints.title, *evidence.titles, *long_h1s[:1]):
+        if title and len(title) >= _MIN_TITLE:
+            return _without_site(title)
+    return _without_site(evidence.page_title) if evidence.page_title else None
+
+
+def _without_site(title: str) -> str:
+    """``title`` without the trailing site and channel names (``A_频道_网站`` -> ``A``):
+    segments cut from the right while short and shorter than what is left."""
+    cuts = title_cuts(title)
+    kept = cuts[0]
+    for head in cuts[1:]:
+        tail = kept[len(head) :].strip(" _-|｜丨–—")
+        if len(tail) > _SITE_SEGMENT or len(tail) >= len(head):
+            break
+        kept = head
+    return kept
 
 
 def _known_dates(evidence: Evidence, hints: PageHints) -> list[datetime]:
