@@ -8,17 +8,33 @@ description of subscriptions shared by the bot and the CLI.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from newsbot.models import Article, Subscription
+from newsbot.models import Article, Subscription, SubscriptionSpec
 from newsbot.render import Renderer
-from newsbot.schedule import next_slot
+from newsbot.schedule import next_slot, parse_hhmm
 from newsbot.store import Store
 from newsbot.store.subscriptions import DigestRecord
 from newsbot.views import DigestView, SubscriptionsView, SubscriptionView, list_view
 
-__all__ = ["DigestBuilder", "subscription_view", "subscriptions_view"]
+__all__ = ["DigestBuilder", "look_back", "subscription_view", "subscriptions_view"]
+
+_DAY = timedelta(days=1)
+
+
+def look_back(spec: SubscriptionSpec) -> timedelta:
+    """How far a subscription's first digest looks back from the newest article: what
+    one of its regular digests covers at most (the longest gap between two of its
+    digest times), and at least a day. So a day, except for a weekdays-only
+    subscription, whose Monday digest covers the weekend: two days more."""
+    if not (spec.weekdays_only and spec.times):
+        return _DAY  # no gap between the times of a day is longer
+    times = sorted(parse_hhmm(hhmm) for hhmm in spec.times)
+    first, last = (
+        timedelta(hours=t.hour, minutes=t.minute, seconds=t.second) for t in (times[0], times[-1])
+    )
+    return 3 * _DAY - (last - first)  # Friday's last time to Monday's first
 
 
 def subscription_view(sub: Subscription, now: datetime) -> SubscriptionView:
@@ -91,9 +107,10 @@ class DigestBuilder:
             kind,
             lambda chosen: self.render(sub, chosen, now, bot_username),
             now,
+            look_back(sub.spec),
         )
 
     def preview(self, sub: Subscription, now: datetime, bot_username: str | None) -> list[str]:
         """What the next digest would say; nothing is marked delivered."""
-        chosen = self.store.subscriptions.candidates(sub)
+        chosen = self.store.subscriptions.candidates(sub, now, look_back(sub.spec))
         return self.render(sub, chosen, now, bot_username, preview=True)

@@ -170,8 +170,8 @@ def test_both_candidate_plans_choose_the_same(store: Store) -> None:
         with store.engine.connect() as conn:
             upto = int(conn.execute(text("SELECT seq FROM ingest_sequence")).scalar_one())
             rows = store.subscriptions._candidate_rows
-            whole = [r.title for r in rows(sub, conn, None, upto)]
-            since = [r.title for r in rows(sub, conn, 0, upto)]
+            whole = [r.title for r in rows(sub, conn, None, upto, NOW, timedelta(days=1))]
+            since = [r.title for r in rows(sub, conn, 0, upto, NOW, timedelta(days=1))]
         assert whole == since, filters
         assert store.subscriptions.remove(sub.id, Actor(7, "@alice"), NOW)
 
@@ -197,6 +197,6 @@ def test_excluded_words_past_the_first_few_matches(store: Store) -> None:
     with store.engine.connect() as conn:
         upto = int(conn.execute(text("SELECT seq FROM ingest_sequence")).scalar_one())
         rows = store.subscriptions._candidate_rows
-        whole = [r.title for r in rows(sub, conn, None, upto)]
-        since = [r.title for r in rows(sub, conn, 0, upto)]
+        whole = [r.title for r in rows(sub, conn, None, upto, NOW, timedelta(days=1))]
+        since = [r.title for r in rows(sub, conn, 0, upto, NOW, timedelta(days=1))]
     assert whole == since == [make_article(2).title, make_article(1).title]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -35,10 +36,14 @@ from newsbot.store.schema import (
 )
 from newsbot.store.search import grams_match
 
-__all__ = ["Actor", "AuditEntry", "DigestRecord", "SubscriptionStore"]
+__all__ = ["FIRST_DIGEST_LOOK_BACK", "Actor", "AuditEntry", "DigestRecord", "SubscriptionStore"]
 
 RenderDigest = Callable[[Sequence[Article]], list[str]]
-"""Turns the chosen articles into messages; [] means send nothing."""
+"""Turns the chosen articles into messages; [] means send nothing. The articles carry
+no body (digests show titles and summaries)."""
+
+FIRST_DIGEST_LOOK_BACK = timedelta(days=1)
+"""How far a first digest looks back from the newest article, unless told otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,85 +295,80 @@ class SubscriptionStore:
 
     # ------------------------------------------------------------ digests
 
-    def candidates(self, subscription: Subscription) -> list[Article]:
-        """What the next digest would hold: undelivered matches, newest first, up to its size."""
+    def candidates(
+        self,
+        subscription: Subscription,
+        now: datetime | None = None,
+        look_back: timedelta = FIRST_DIGEST_LOOK_BACK,
+    ) -> list[Article]:
+        """What the next digest would hold: undelivered matches, newest first, up to its
+        size (``now`` and ``look_back`` as for :meth:`create_digest`)."""
+        now = now or datetime.now(UTC)
         with self.engine.connect() as conn:
             cursor = conn.execute(
                 select(subscriptions.c.cursor_seq).where(subscriptions.c.pk == subscription.id)
             ).scalar()
             upto = _ingested_upto(conn)
-            return self._to_articles(conn, self._candidate_rows(subscription, conn, cursor, upto))
+            rows = self._candidate_rows(subscription, conn, cursor, upto, now, look_back)
+            return self._to_articles(conn, rows)
 
     def _candidate_rows(
-        self, subscription: Subscription, conn: Connection, cursor: int | None, upto: int
+        self,
+        subscription: Subscription,
+        conn: Connection,
+        cursor: int | None,
+        upto: int,
+        now: datetime,
+        look_back: timedelta,
     ) -> list[Row[Any]]:
-        """Matches from the ingests after ``cursor`` (all, if None) up to ``upto``.
+        """Matches from the ingests after ``cursor`` up to ``upto``; with no cursor (the
+        first digest), the news of ``look_back`` before the newest article.
 
-        Two plans. The first digest (no cursor) looks at the whole store: the filters
-        are index lookups (tag lists, the gram index) and the newest matches win. Later
-        digests look only at the ingests since the last one, a short range of
-        ``ix_articles_ingest_seq``; there tags and delivery are checked on the row
-        (EXISTS), words in the gram index from the range's first pk on, and excluded
-        words on the text of the newest matches only, so no filter reads the whole
-        store. Either way the newest matches are chosen by pk first and their (large)
-        rows fetched after.
+        Two plans, each reading a bounded range of one index and checking the filters
+        on its rows, never the whole store. The first digest walks ``ix_articles_sort_at``
+        down from the newest article to ``look_back`` before it (the newest article up
+        to ``now``, so one dated in the future cannot move the window): tags and
+        delivery are checked on the row (EXISTS), words and excluded words on its text
+        (exactly what the gram index answers; a window's text is cheaper than the
+        index's matches over the whole store). Later digests read only the ingests
+        since the last one, a short range of ``ix_articles_ingest_seq``; there words
+        are looked up in the gram index from the range's first pk on, and excluded
+        words on the text of the newest matches only. Either way rows are fetched
+        without their (large) body and text: digests show titles and summaries.
         """
         spec = subscription.spec
         names = [n for n in (normalize(t).strip() for t in spec.filters.tags) if n]
         plan = plan_query(list(spec.filters.include))
-        conditions: list[Any] = []
-        min_pk: int | None = None
-        if cursor is None:
-            conditions += [
-                articles.c.pk.not_in(
-                    select(delivered.c.article_pk).where(
-                        delivered.c.subscription_pk == subscription.id
-                    )
-                ),
-                articles.c.ingest_seq + 0 <= upto,  # + 0: not a range on the index
-            ]
-            if spec.filters.tags:
-                conditions.append(
-                    articles.c.pk.in_(
-                        select(article_tags.c.article_pk)
-                        .join(tags, tags.c.pk == article_tags.c.tag_pk)
-                        .where(tags.c.name.in_(names))
-                    )
+        excluded_terms = [t for t in (normalize(w).strip() for w in spec.filters.exclude) if t]
+        conditions: list[Any] = [
+            ~exists().where(
+                delivered.c.subscription_pk == subscription.id,
+                delivered.c.article_pk == articles.c.pk,
+            )
+        ]
+        if spec.filters.tags:
+            conditions.append(
+                exists().where(
+                    article_tags.c.article_pk == articles.c.pk,
+                    article_tags.c.tag_pk.in_(select(tags.c.pk).where(tags.c.name.in_(names))),
                 )
-        else:
-            if cursor >= upto:
-                return []  # nothing ingested since the last digest
-            in_range = [articles.c.ingest_seq > cursor, articles.c.ingest_seq <= upto]
-            if plan is not None:  # bounds the gram index lookup to the new articles
-                min_pk = conn.execute(select(func.min(articles.c.pk)).where(*in_range)).scalar()
-                if min_pk is None:
-                    return []
-            conditions += [
-                *in_range,
-                ~exists().where(
-                    delivered.c.subscription_pk == subscription.id,
-                    delivered.c.article_pk == articles.c.pk,
-                ),
-            ]
-            if spec.filters.tags:
-                conditions.append(
-                    exists().where(
-                        article_tags.c.article_pk == articles.c.pk,
-                        article_tags.c.tag_pk.in_(select(tags.c.pk).where(tags.c.name.in_(names))),
-                    )
-                )
-        if plan is not None:
-            conditions.append(grams_match(self.dialect, articles.c.pk, plan.grams, min_pk=min_pk))
-            conditions += [
-                articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm
-            ]
+            )
         excluded = [
-            ~articles.c.search_text.contains(term, autoescape=True)
-            for term in (normalize(word).strip() for word in spec.filters.exclude)
-            if term
+            ~articles.c.search_text.contains(term, autoescape=True) for term in excluded_terms
         ]
         newest = (articles.c.sort_at.desc(), articles.c.pk.desc())
-        if cursor is None or not excluded:
+        if cursor is None:
+            anchor = conn.execute(
+                select(func.max(articles.c.sort_at)).where(articles.c.sort_at <= now)
+            ).scalar()
+            conditions += [
+                articles.c.sort_at >= (anchor or now) - look_back,
+                articles.c.ingest_seq + 0 <= upto,  # + 0: the window's index, not this one
+            ]
+            if plan is not None:
+                conditions += [
+                    articles.c.search_text.contains(t, autoescape=True) for t in plan.terms
+                ]
             picked = (
                 select(articles.c.pk)
                 .where(*conditions, *excluded)
@@ -376,7 +376,26 @@ class SubscriptionStore:
                 .limit(spec.max_items)
             )
             return list(
-                conn.execute(select(articles).where(articles.c.pk.in_(picked)).order_by(*newest))
+                conn.execute(select(*_LISTED).where(articles.c.pk.in_(picked)).order_by(*newest))
+            )
+        if cursor >= upto:
+            return []  # nothing ingested since the last digest
+        in_range = [articles.c.ingest_seq > cursor, articles.c.ingest_seq <= upto]
+        conditions += in_range
+        if plan is not None:  # the gram index lookup, bounded to the new articles
+            min_pk = conn.execute(select(func.min(articles.c.pk)).where(*in_range)).scalar()
+            if min_pk is None:
+                return []
+            conditions.append(grams_match(self.dialect, articles.c.pk, plan.grams, min_pk=min_pk))
+            conditions += [
+                articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm
+            ]
+        if not excluded:
+            picked = (
+                select(articles.c.pk).where(*conditions).order_by(*newest).limit(spec.max_items)
+            )
+            return list(
+                conn.execute(select(*_LISTED).where(articles.c.pk.in_(picked)).order_by(*newest))
             )
         # Excluded words need each article's text: read it only for the newest
         # matches, a few at a time, until the digest is full.
@@ -399,7 +418,7 @@ class SubscriptionStore:
             return []
         return list(
             conn.execute(
-                select(articles)
+                select(*_LISTED)
                 .where(articles.c.pk.in_(chosen[: spec.max_items]))
                 .order_by(*newest)
             )
@@ -412,8 +431,13 @@ class SubscriptionStore:
         kind: str,
         render: RenderDigest,
         now: datetime,
+        look_back: timedelta = FIRST_DIGEST_LOOK_BACK,
     ) -> DigestRecord | None:
         """Choose, render and queue a digest in one transaction.
+
+        The first digest of a subscription holds the news of ``look_back`` before the
+        newest article (recent news, not the archive); later ones what was ingested
+        since the one before.
 
         Returns None when this slot already has a digest (a slot is delivered once,
         whatever restarts happen). Chosen articles count as delivered from here on.
@@ -431,7 +455,9 @@ class SubscriptionStore:
                     return None
                 subscription = _to_subscription(current)
                 upto = int(current.upto)
-                rows = self._candidate_rows(subscription, conn, current.cursor_seq, upto)
+                rows = self._candidate_rows(
+                    subscription, conn, current.cursor_seq, upto, now, look_back
+                )
                 chosen = self._to_articles(conn, rows)
                 texts = render(chosen) if chosen else render([])
                 inserted = conn.execute(
@@ -491,6 +517,12 @@ class SubscriptionStore:
             return False
         return True
 
+
+_LISTED = (
+    *(c for c in articles.c if c.name not in ("body", "search_text")),
+    literal("").label("body"),
+)
+"""An article's columns but its body and text, the large ones: what a digest lists."""
 
 _UPTO = (
     select(ingest_sequence.c.seq).where(ingest_sequence.c.pk == 1).scalar_subquery().label("upto")
