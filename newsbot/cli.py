@@ -262,14 +262,17 @@ def _is_html(path: Path) -> bool:
 
 
 def _parse_html_file(path: Path, data: bytes, max_bytes: int, as_json: bool) -> int:
-    """Print the article of one HTML page; 1 when it has none (the reason to stderr)."""
+    """Print the article of one HTML page; 1 when it has none (the reason to stderr).
+
+    A page fetched by ``newsbot fetch`` is read as ingest reads it, with its fetch
+    record (its URL, charset, and what the feed said)."""
+    from newsbot.ingest import html_seed_article
     from newsbot.limits import bound_article
-    from newsbot.parsing import parse_html
 
     try:
         if len(data) > max_bytes:
             raise FileTooLargeError(f"file is {len(data)} bytes, larger than the limit {max_bytes}")
-        article = bound_article(parse_html(data))
+        article = bound_article(html_seed_article(data))
     except NewsbotError as exc:
         click.echo(f"{path}: {exc}", err=True)
         return 1

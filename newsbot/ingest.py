@@ -27,6 +27,7 @@ from newsbot.errors import (
     UndecodableError,
 )
 from newsbot.limits import bound_article
+from newsbot.processes import ignore_interrupts
 from newsbot.models import ArticleIn
 from newsbot.parsing import PageHints, parse_html, parse_page
 from newsbot.records import looks_like_json, parse_json_records
@@ -34,7 +35,15 @@ from newsbot.seedstore import read_fetch_record
 from newsbot.store import SeedFile, SeedRecord, Store
 from newsbot.textio import decode_seed
 
-__all__ = ["SEED_SUFFIXES", "Failure", "IngestReport", "discover", "ingest", "prepare_seed"]
+__all__ = [
+    "SEED_SUFFIXES",
+    "Failure",
+    "IngestReport",
+    "discover",
+    "html_seed_article",
+    "ingest",
+    "prepare_seed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +141,7 @@ def prepare_seed(key: str, data: bytes, raw_hash: str, max_bytes: int) -> SeedFi
         if key.lower().endswith(HTML_SUFFIXES):
             if not data.strip():
                 raise EmptyFileError("empty")
-            article = bound_article(_page_of(data))
+            article = bound_article(html_seed_article(data))
             return SeedFile(key, raw_hash, len(data), (SeedRecord(key, article),))
         text = decode_seed(data, max_bytes=max_bytes)
         if looks_like_json(text):
@@ -147,7 +156,7 @@ def prepare_seed(key: str, data: bytes, raw_hash: str, max_bytes: int) -> SeedFi
     return SeedFile(key, raw_hash, len(data), records)
 
 
-def _page_of(data: bytes) -> ArticleIn:
+def html_seed_article(data: bytes) -> ArticleIn:
     """An HTML seed file's article: a fetched page is read with what its fetch record
     says (the page's URL, the header's charset, the index entry as evidence) and gets
     its source's tags; a page saved otherwise is read on its own."""
@@ -212,7 +221,10 @@ def ingest(
             done += 1
             if len(pending) >= BATCH_SIZE:
                 if executor is None and workers > 1:
-                    executor = ProcessPoolExecutor(max_workers=workers)
+                    # Workers leave Ctrl-C to this process, which stops them below.
+                    executor = ProcessPoolExecutor(
+                        max_workers=workers, initializer=ignore_interrupts
+                    )
                 _ingest_batch(store, pending, max_bytes, executor, report)
                 pending = []
             if progress:
@@ -223,7 +235,8 @@ def ingest(
                 progress(done, len(files))
     finally:
         if executor is not None:
-            executor.shutdown()
+            # On Ctrl-C (or any error) the files not yet parsed are dropped, not waited for.
+            executor.shutdown(cancel_futures=True)
     report.seconds = time.perf_counter() - started
     log.info(
         "ingest: %d files, %d new, %d updated, %d unchanged, %d failed in %.1fs",

@@ -104,12 +104,15 @@ def test_dev_pages_through_a_feed_beat_the_text_dumps(
         assert all(html_right[f] >= text_right[f] for f in FIELDS), (html_right, text_right)
         assert html_right["published"] > text_right["published"]
 
-        # A second round asks the feed conditionally, gets a 304, and stores nothing.
+        # A second round asks the feed conditionally, gets a 304, and stores nothing;
+        # robots.txt, fetched an instant ago by another process, is not asked again.
         site.log.clear()
+        httpserver.clear_log()
         again = run.invoke(cli, ["--config", str(config), "fetch", "--all", "--no-progress"])
         assert again.exit_code == 0, again.output
         assert "dev: not modified" in again.output
         assert site.log == [("/rss.xml", True)]
+        assert [request.path for request, _ in httpserver.log] == ["/rss.xml"]
         assert store.count_articles() == 34
     finally:
         store.close()

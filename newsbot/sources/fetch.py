@@ -37,6 +37,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Protocol
 
 import httpx
 
@@ -51,6 +52,7 @@ __all__ = [
     "FetchPolicy",
     "Fetched",
     "Fetcher",
+    "RobotsMemory",
     "Validators",
 ]
 
@@ -160,6 +162,18 @@ class _RobotsEntry:
     robots: Robots
     refusal: str | None  # why everything is refused (robots.txt unreachable), else None
     expires: float
+    text: str | None = None  # the file as fetched; None when the origin has none
+
+
+class RobotsMemory(Protocol):
+    """Where robots.txt files outlive one Fetcher (the store), so that a fetch run
+    from a fresh process within ``ROBOTS_TTL`` does not ask for them again."""
+
+    def recall(self, origin: str) -> tuple[str | None, datetime] | None:
+        """(the file, or None for "there is none"; when it was fetched), if known."""
+
+    def remember(self, origin: str, text: str | None, at: datetime) -> None:
+        """Keep what an origin's robots.txt said (None: the origin has none)."""
 
 
 def _utcnow() -> datetime:
@@ -233,8 +247,10 @@ class Fetcher:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         now: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
+        robots_memory: RobotsMemory | None = None,
     ) -> None:
         self.policy = policy
+        self._memory = robots_memory
         self._client = httpx.AsyncClient(
             http2=True,
             follow_redirects=False,
@@ -500,11 +516,28 @@ class Fetcher:
         async with lock:
             entry = self._robots.get(origin)
             if entry is None or entry.expires <= self._clock():
-                entry = await self._fetch_robots(target.copy_with(path="/robots.txt", query=None))
+                robots_url = target.copy_with(path="/robots.txt", query=None)
+                entry = self._recalled(str(robots_url))
+                if entry is None:
+                    entry = await self._fetch_robots(robots_url)
+                    if entry.refusal is None and self._memory is not None:
+                        self._memory.remember(str(robots_url), entry.text, self._now())
                 self._robots[origin] = entry
                 slot = self._hosts.setdefault(target.host, _Host())
                 slot.crawl_delay = min(entry.robots.crawl_delay or 0.0, MAX_CRAWL_DELAY)
         return entry
+
+    def _recalled(self, robots_url: str) -> _RobotsEntry | None:
+        """The origin's robots.txt from the memory, while it is fresh."""
+        known = self._memory.recall(robots_url) if self._memory is not None else None
+        if known is None:
+            return None
+        text, at = known
+        left = ROBOTS_TTL - (self._now() - at).total_seconds()
+        if left <= 0:
+            return None
+        robots = Robots.allow_all() if text is None else parse_robots(text, self.policy.user_agent)
+        return _RobotsEntry(robots, None, self._clock() + left, text)
 
     async def _fetch_robots(self, robots_url: httpx.URL) -> _RobotsEntry:
         """robots.txt of one origin, its redirects followed (RFC 9309: at least five)."""
@@ -534,7 +567,7 @@ class Fetcher:
             if 200 <= reply.status < 300:
                 text = reply.body.decode("utf-8", "replace")
                 robots = parse_robots(text, self.policy.user_agent)
-                return _RobotsEntry(robots, None, self._clock() + ROBOTS_TTL)
+                return _RobotsEntry(robots, None, self._clock() + ROBOTS_TTL, text)
             if reply.status >= 500 or reply.status == 429:
                 reason = f"HTTP {reply.status}"
                 if reply.tries > 1:

@@ -60,7 +60,9 @@ async def add_source(
     note: str | None = None
     if check:
         try:
-            async with Fetcher(policy_of(config), transport=transport) as fetcher:
+            async with Fetcher(
+                policy_of(config), transport=transport, robots_memory=store.sources.robots
+            ) as fetcher:
                 index, feed = await _read_once(fetcher, spec)
                 if feed is not None:  # a web page naming one feed: that feed is the source
                     note = f"the page names its feed: using {feed}"

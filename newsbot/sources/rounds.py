@@ -54,7 +54,7 @@ INDEX_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 MAX_CHILD_SITEMAPS = 5  # child sitemaps of a sitemap index read per round, first first
-PAGES_AT_ONCE = 8  # pages in flight per round (the fetcher keeps one per host)
+PAGES_AT_ONCE = 4  # pages of one source in flight (the fetcher still asks one host at a time)
 _GONE = (404, 410)  # pages recorded as fetched (nothing stored) so they are not asked again
 
 PageProgress = Callable[[int], None]
@@ -137,13 +137,11 @@ async def fetch_round(
     report = RoundReport()
     if not chosen:
         return report
-    async with Fetcher(policy_of(config), transport=transport) as fetcher:
-        gate = asyncio.Semaphore(PAGES_AT_ONCE)
+    async with Fetcher(
+        policy_of(config), transport=transport, robots_memory=store.sources.robots
+    ) as fetcher:
         results = await asyncio.gather(
-            *(
-                _round(store, fetcher, gate, seeds_dir, config, source, now, progress)
-                for source in chosen
-            )
+            *(_round(store, fetcher, seeds_dir, config, source, now, progress) for source in chosen)
         )
     report.sources.extend(results)
     for item in results:
@@ -182,7 +180,6 @@ def feeds_of_page(got: Fetched) -> tuple[str, ...]:
 async def _round(
     store: Store,
     fetcher: Fetcher,
-    gate: asyncio.Semaphore,
     seeds_dir: Path,
     config: FetchConfig,
     source: Source,
@@ -212,6 +209,8 @@ async def _round(
         return _failed(store, source, report, f"internal error: {type(exc).__name__}", now, config)
     report.entries = len(entries)
     todo = _pages_to_fetch(store, entries, config.max_pages_per_round)
+    # A gate per source: a slow host holds back only its own source's pages.
+    gate = asyncio.Semaphore(PAGES_AT_ONCE)
     await asyncio.gather(
         *(
             _page(store, fetcher, gate, seeds_dir, source, outlet, entry, known, report, progress)

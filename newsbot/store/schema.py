@@ -34,6 +34,7 @@ __all__ = [
     "ingest_sequence",
     "metadata",
     "outbox",
+    "robots_files",
     "seed_files",
     "seed_origins",
     "sources",
@@ -282,4 +283,12 @@ fetched_pages = Table(
     Column("index_stamp", Text),  # the entry's date in the index: a change means re-fetch
     Column("fetched_at", UTCDateTime, nullable=False),
     Index("ix_fetched_pages_source", "source_pk"),
+)
+
+robots_files = Table(
+    "robots_files",
+    metadata,
+    Column("url", Text, primary_key=True),  # an origin's /robots.txt
+    Column("body", Text),  # None: the origin has none (everything allowed)
+    Column("fetched_at", UTCDateTime, nullable=False),
 )

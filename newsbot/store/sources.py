@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from newsbot.errors import SourceError
 from newsbot.models import Source, SourceKind, SourceSpec
-from newsbot.store.schema import fetched_pages, sources
+from newsbot.store.schema import fetched_pages, robots_files, sources
 
-__all__ = ["KnownPage", "RoundResult", "SourceStore"]
+__all__ = ["KnownPage", "RobotsFiles", "RoundResult", "SourceStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +44,32 @@ class RoundResult:
     pages: int = 0  # pages stored this round
 
 
+class RobotsFiles:
+    """robots.txt files kept between fetch runs (the fetcher's ``RobotsMemory``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def recall(self, origin: str) -> tuple[str | None, datetime] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(robots_files).where(robots_files.c.url == origin)).first()
+        return (row.body, row.fetched_at) if row is not None else None
+
+    def remember(self, origin: str, text: str | None, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(robots_files)
+                .where(robots_files.c.url == origin)
+                .values(body=text, fetched_at=at)
+            )
+            if done.rowcount == 0:
+                conn.execute(insert(robots_files).values(url=origin, body=text, fetched_at=at))
+
+
 class SourceStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.robots = RobotsFiles(engine)
 
     # ------------------------------------------------------------------ declaring
 

@@ -1,4 +1,4 @@
-"""Live sources and the pages fetched from them.
+"""Live sources, the pages fetched from them, and their hosts' robots.txt files.
 
 Revision ID: 0007
 Revises: 0006
@@ -60,9 +60,16 @@ def upgrade() -> None:
         sa.Column("fetched_at", UTCDateTime, nullable=False),
     )
     op.create_index("ix_fetched_pages_source", "fetched_pages", ["source_pk"])
+    op.create_table(
+        "robots_files",
+        sa.Column("url", sa.Text, primary_key=True),
+        sa.Column("body", sa.Text),
+        sa.Column("fetched_at", UTCDateTime, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("robots_files")
     op.drop_index("ix_fetched_pages_source", table_name="fetched_pages")
     op.drop_table("fetched_pages")
     op.drop_table("sources")
