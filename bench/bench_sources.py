@@ -145,9 +145,7 @@ def dev_pages(config: FetchConfig) -> None:
         store.close()
     site.shutdown()
     n = len(files)
-    print(
-        f"## Dev pages through a feed ({n} pages, {len(set(map(site_of, files.values())))} sites)"
-    )
+    print(f"## Dev pages through a feed ({n} pages)")
     print(
         f"one round: fetch {fetched:.1f} s, fetch + ingest {total:.1f} s; "
         f"{ingested.new} articles stored, {ingested.failed} failed"
