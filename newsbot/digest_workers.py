@@ -24,6 +24,7 @@ from datetime import datetime
 from newsbot.config import Config
 from newsbot.digests import DigestBuilder
 from newsbot.models import Subscription
+from newsbot.processes import ignore_interrupts
 from newsbot.store.subscriptions import DigestRecord
 
 __all__ = ["DigestWorkers"]
@@ -35,8 +36,10 @@ _worker: tuple[DigestBuilder, object] | None = None
 
 
 def _start(config: Config) -> None:
-    """Runs once in each worker process: its own store and renderer."""
+    """Runs once in each worker process, of the first pool or a rebuilt one: Ctrl-C is
+    left to the parent, then its own store and renderer."""
     global _worker
+    ignore_interrupts()  # first: opening the store may take a while
     from newsbot.render import Renderer
     from newsbot.store import Store
 

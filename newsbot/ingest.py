@@ -27,9 +27,9 @@ from newsbot.errors import (
     UndecodableError,
 )
 from newsbot.limits import bound_article
-from newsbot.processes import ignore_interrupts
 from newsbot.models import ArticleIn
 from newsbot.parsing import PageHints, parse_html, parse_page
+from newsbot.processes import ignore_interrupts
 from newsbot.records import looks_like_json, parse_json_records
 from newsbot.seedstore import read_fetch_record
 from newsbot.store import SeedFile, SeedRecord, Store
