@@ -99,3 +99,34 @@ async def test_stats_shows_a_paused_source_with_its_reason(bot: Running, site: H
     )
     stats = await ask(bot.api, ADMIN, "/stats")
     assert "来源" in stats and "#1 本地 · 已暂停：5 failed rounds in a row: HTTP 500" in stats
+
+
+async def test_fetched_articles_link_to_their_own_pages_in_latest(
+    bot: Running, httpserver: HTTPServer
+) -> None:
+    """What the bot's fetch job does (fetch_and_ingest), then /latest: the links are the
+    pages' own URLs, not deep links into the bot."""
+    import asyncio
+
+    from newsbot.bot.app import fetch_and_ingest
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    body = "".join(f"<p>第{n}段：市民服务中心延长办理时间，方便上班族办事。</p>" for n in range(6))
+    for n in (1, 2):
+        httpserver.expect_request(f"/news/{n}.html").respond_with_data(
+            f"<html><head><title>服务中心延时服务{n}_示例网</title></head><body>"
+            f"<h1>服务中心延时服务{n}</h1><p>2024-06-0{n} 08:00 来源：示例日报</p>"
+            f"{body}</body></html>",
+            content_type="text/html; charset=utf-8",
+        )
+    entries = [Entry(url=httpserver.url_for(f"/news/{n}.html")) for n in (1, 2)]
+    httpserver.expect_request("/feed").respond_with_data(
+        write_rss("示例网", httpserver.url_for("/"), entries), content_type="application/rss+xml"
+    )
+    await ask(bot.api, ADMIN, f"/source add {httpserver.url_for('/feed')} 示例")
+    await asyncio.to_thread(fetch_and_ingest, bot.store, bot.config)
+    before = len(bot.api.sent(READER))
+    bot.api.push_message(READER, None, "/latest 2")
+    (page,) = (await bot.api.wait_for(before + 1, chat_id=READER))[before:]
+    links = [e.url for e in page.entities if e.type == "text_link"]  # type: ignore[attr-defined]
+    assert links == [httpserver.url_for("/news/2.html"), httpserver.url_for("/news/1.html")]
