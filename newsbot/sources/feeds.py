@@ -42,7 +42,8 @@ import feedparser
 import lxml.etree
 import lxml.html
 
-from newsbot.errors import BadIndexError
+from newsbot.charsets import decode_html
+from newsbot.errors import BadIndexError, SeedError
 
 __all__ = [
     "MAX_GUNZIPPED_BYTES",
@@ -648,57 +649,16 @@ def read_index(
     raise BadIndexError("not a feed: HTML page without feed links (give a link pattern)")
 
 
-_HTML_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
-
-
-def decode_html(body: bytes, charset: str | None = None) -> str:
-    """Decode a web page: BOM, then the header *charset*, then ``<meta>``, then detection.
-
-    GB2312 and GBK are read as GB18030, their superset, since pages labelled GB2312 often
-    hold GBK characters.
-    """
-    for bom, bom_codec in _HTML_BOMS:
-        if body.startswith(bom):
-            return body.decode(bom_codec, errors="replace")
-    meta = _META_CHARSET.search(body[:4096])
-    labels = (charset, meta.group(1).decode("ascii") if meta else None)
-    for label in labels:
-        codec = _codec(label)
-        if codec is not None:
-            try:
-                return body.decode(codec)
-            except UnicodeDecodeError:
-                continue
-    text = _decode_strict(body, "utf-8")
-    if text is not None:
-        return text
-    from charset_normalizer import from_bytes  # imported lazily: rarely needed, slow to load
-
-    best = from_bytes(body).best()
-    return str(best) if best is not None else body.decode("gb18030", errors="replace")
-
-
-def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    label = label.strip().lower()
-    if label in _GB_CHARSETS:
-        return "gb18030"
-    try:
-        "".encode(label)
-    except LookupError:
-        return None
-    return label
-
-
 def _charset_of(content_type: str | None) -> str | None:
     match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type or "", re.I)
     return match.group(1).lower() if match else None
 
 
 def _html_root(body: bytes, charset: str | None) -> Any:
-    text = _CONTROL_CHARS.sub("", decode_html(body, charset))
+    try:
+        text = _CONTROL_CHARS.sub("", decode_html(body, charset))
+    except SeedError as exc:  # no markup at all: binary, empty or undecodable
+        raise BadIndexError(f"not a web page: {exc}") from None
     text = re.sub(r"\A\s*<\?xml[^>]*>", "", text)  # lxml refuses str with an XML declaration
     if not text.strip():
         raise BadIndexError("empty web page")
