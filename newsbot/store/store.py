@@ -113,7 +113,11 @@ def _short_id(fingerprint: str, length: int) -> str:
 
 @functools.lru_cache(maxsize=_RECENT)  # asked twice per stored article; NFKC is not cheap
 def _search_text(article: ArticleIn) -> str:
-    return normalize("\n".join([article.title, article.summary, *article.body]))
+    """The normalised text a search looks in: the article's words, and who wrote, edited
+    and published it (readers look for a reporter's name or a paper too). Migration
+    0008 builds the same text for articles stored before."""
+    credits = [part for part in (article.author, article.editor, article.source) if part]
+    return normalize("\n".join([article.title, article.summary, *article.body, *credits]))
 
 
 class Store:
