@@ -378,7 +378,10 @@ def ingest(
 
 
 @contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+def _progress_bar(
+    enabled: bool, what: str = "ingesting"
+) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A progress bar on stderr, fed with (done, total or None while unknown)."""
     if not enabled:
         yield None
         return
@@ -391,9 +394,9 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         TimeRemainingColumn(),
         transient=True,
     ) as bar:
-        task = bar.add_task("ingesting", total=None)
+        task = bar.add_task(what, total=None)
 
-        def advance(done: int, total: int) -> None:
+        def advance(done: int, total: int | None) -> None:
             bar.update(task, completed=done, total=total)
 
         yield advance

@@ -9,15 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from newsbot.cli import State, _errors, _open_store, pass_state
+from newsbot.cli import State, _errors, _open_store, _progress_bar, pass_state
 from newsbot.config import Config
 from newsbot.errors import ConfigError, SourceError
 from newsbot.models import Source, SourceSpec
@@ -284,9 +282,16 @@ def fetch(
                     chosen.append(found)
             elif every:
                 chosen = store.sources.all()
-            with _bar(show_bar) as advance:
+            with _progress_bar(show_bar, "fetching pages") as advance:
+                done = [0]
+
+                def fetched(count: int) -> None:
+                    done[0] += count
+                    if advance is not None:
+                        advance(done[0], None)
+
                 report = asyncio.run(
-                    fetch_round(store, seeds, config.fetch, sources=chosen, progress=advance)
+                    fetch_round(store, seeds, config.fetch, sources=chosen, progress=fetched)
                 )
             ingested = None
             if report.paths and not no_ingest:
@@ -331,24 +336,3 @@ def fetch(
                 f"{ingested.updated} updated, {ingested.failed} failed"
             )
     sys.exit(1 if report.failed_sources or (ingested is not None and ingested.failed) else 0)
-
-
-@contextmanager
-def _bar(enabled: bool) -> Iterator[Callable[[int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("fetching pages", total=None)
-
-        def advance(count: int) -> None:
-            bar.advance(task, count)
-
-        yield advance

@@ -85,7 +85,7 @@ def test_dev_pages_through_a_feed_beat_the_text_dumps(
     )
     assert added.exit_code == 0, added.output
     assert "rss 'dev pages' with 34 entries" in added.output
-    fetched = run.invoke(cli, ["--config", str(config), "fetch", "--no-progress"])
+    fetched = run.invoke(cli, ["--config", str(config), "fetch", "--progress"])
     assert fetched.exit_code == 0, fetched.output
     assert "dev: 34 entries, 34 new pages" in fetched.output
     assert "34 new" in fetched.output
