@@ -12,6 +12,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    bindparam,
     delete,
     exists,
     func,
@@ -340,19 +341,10 @@ class SubscriptionStore:
         names = [n for n in (normalize(t).strip() for t in spec.filters.tags) if n]
         plan = plan_query(list(spec.filters.include))
         excluded_terms = [t for t in (normalize(w).strip() for w in spec.filters.exclude) if t]
-        conditions: list[Any] = [
-            ~exists().where(
-                delivered.c.subscription_pk == subscription.id,
-                delivered.c.article_pk == articles.c.pk,
-            )
-        ]
+        params = {"subscription_pk": subscription.id, "tag_names": names}
+        conditions: list[Any] = [_NOT_DELIVERED]
         if spec.filters.tags:
-            conditions.append(
-                exists().where(
-                    article_tags.c.article_pk == articles.c.pk,
-                    article_tags.c.tag_pk.in_(select(tags.c.pk).where(tags.c.name.in_(names))),
-                )
-            )
+            conditions.append(_TAGGED)
         excluded = [
             ~articles.c.search_text.contains(term, autoescape=True) for term in excluded_terms
         ]
@@ -361,10 +353,10 @@ class SubscriptionStore:
             anchor = conn.execute(
                 select(func.max(articles.c.sort_at)).where(articles.c.sort_at <= now)
             ).scalar()
-            conditions += [
-                articles.c.sort_at >= (anchor or now) - look_back,
-                articles.c.ingest_seq + 0 <= upto,  # + 0: the window's index, not this one
-            ]
+            # No "ingest_seq <= upto" here: the column lies past the text on disk, so
+            # checking it reads every row's text. An ingest committing meanwhile may
+            # have articles in this digest; the next one does not repeat them (delivered).
+            conditions.append(articles.c.sort_at >= (anchor or now) - look_back)
             if plan is not None:
                 conditions += [
                     articles.c.search_text.contains(t, autoescape=True) for t in plan.terms
@@ -376,7 +368,9 @@ class SubscriptionStore:
                 .limit(spec.max_items)
             )
             return list(
-                conn.execute(select(*_LISTED).where(articles.c.pk.in_(picked)).order_by(*newest))
+                conn.execute(
+                    select(*_LISTED).where(articles.c.pk.in_(picked)).order_by(*newest), params
+                )
             )
         if cursor >= upto:
             return []  # nothing ingested since the last digest
@@ -395,12 +389,16 @@ class SubscriptionStore:
                 select(articles.c.pk).where(*conditions).order_by(*newest).limit(spec.max_items)
             )
             return list(
-                conn.execute(select(*_LISTED).where(articles.c.pk.in_(picked)).order_by(*newest))
+                conn.execute(
+                    select(*_LISTED).where(articles.c.pk.in_(picked)).order_by(*newest), params
+                )
             )
         # Excluded words need each article's text: read it only for the newest
         # matches, a few at a time, until the digest is full.
         ordered = list(
-            conn.execute(select(articles.c.pk).where(*conditions).order_by(*newest)).scalars()
+            conn.execute(
+                select(articles.c.pk).where(*conditions).order_by(*newest), params
+            ).scalars()
         )
         chosen: list[int] = []
         step = spec.max_items + 5
@@ -448,9 +446,7 @@ class SubscriptionStore:
             with self.engine.begin() as conn:
                 # The ingest number is read before the candidates: an ingest
                 # committing meanwhile has a higher one, so the next digest offers it.
-                current = conn.execute(
-                    select(subscriptions, _UPTO).where(subscriptions.c.pk == subscription.id)
-                ).first()
+                current = conn.execute(_CURRENT, {"subscription_pk": subscription.id}).first()
                 if current is None or not current.active:
                     return None
                 subscription = _to_subscription(current)
@@ -461,21 +457,22 @@ class SubscriptionStore:
                 chosen = self._to_articles(conn, rows)
                 texts = render(chosen) if chosen else render([])
                 inserted = conn.execute(
-                    insert(digests).values(
-                        subscription_pk=subscription.id,
-                        slot=slot,
-                        kind=kind,
-                        status="pending" if texts else "empty",
-                        items=len(chosen),
-                        created_at=now,
-                        finished_at=None if texts else now,
-                    )
+                    _NEW_DIGEST,
+                    {
+                        "subscription_pk": subscription.id,
+                        "slot": slot,
+                        "kind": kind,
+                        "status": "pending" if texts else "empty",
+                        "items": len(chosen),
+                        "created_at": now,
+                        "finished_at": None if texts else now,
+                    },
                 ).inserted_primary_key
                 assert inserted is not None
                 digest_pk = int(inserted[0])
                 if chosen:
                     conn.execute(
-                        insert(delivered),
+                        _DELIVERED,
                         [
                             {
                                 "subscription_pk": subscription.id,
@@ -488,9 +485,7 @@ class SubscriptionStore:
                 if texts:
                     insert_messages(conn, digest_pk, subscription.chat_id, texts, now)
                 conn.execute(
-                    update(subscriptions)
-                    .where(subscriptions.c.pk == subscription.id)
-                    .values(cursor_at=now, cursor_seq=upto)
+                    _MOVE_CURSOR, {"subscription": subscription.id, "at": now, "seq": upto}
                 )
         except IntegrityError:
             return None  # another process recorded this slot first
@@ -518,14 +513,41 @@ class SubscriptionStore:
         return True
 
 
+# The statements of a digest build, made once: a build is a few milliseconds, and
+# making them each time was a good part of it. Values come as named parameters.
+
 _LISTED = (
-    *(c for c in articles.c if c.name not in ("body", "search_text")),
+    *(
+        c
+        for c in articles.c
+        if c.name
+        not in ("body", "search_text", "fingerprint", "content_hash", "title_norm", "updated_at")
+    ),
     literal("").label("body"),
 )
-"""An article's columns but its body and text, the large ones: what a digest lists."""
+"""What a digest lists of an article: not its body and text, the large columns, nor the
+store's bookkeeping."""
 
+_NOT_DELIVERED = ~exists().where(
+    delivered.c.subscription_pk == bindparam("subscription_pk"),
+    delivered.c.article_pk == articles.c.pk,
+)
+_TAGGED = exists().where(
+    article_tags.c.article_pk == articles.c.pk,
+    article_tags.c.tag_pk.in_(
+        select(tags.c.pk).where(tags.c.name.in_(bindparam("tag_names", expanding=True)))
+    ),
+)
 _UPTO = (
     select(ingest_sequence.c.seq).where(ingest_sequence.c.pk == 1).scalar_subquery().label("upto")
+)
+_CURRENT = select(subscriptions, _UPTO).where(subscriptions.c.pk == bindparam("subscription_pk"))
+_NEW_DIGEST = insert(digests)
+_DELIVERED = insert(delivered)
+_MOVE_CURSOR = (
+    update(subscriptions)
+    .where(subscriptions.c.pk == bindparam("subscription"))
+    .values(cursor_at=bindparam("at"), cursor_seq=bindparam("seq"))
 )
 
 
