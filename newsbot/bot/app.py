@@ -24,13 +24,13 @@ from newsbot.bot import admin, channels, gate, reading, sources, subscribing
 from newsbot.bot.context import BotData, NewsContext, Services, language_of
 from newsbot.bot.replies import PerChatUpdates, ReplyLimiter
 from newsbot.bot.startup import PollingTrouble, bot_api_host, reach_bot_api_blocking
+from newsbot.budget import build_limiter
 from newsbot.config import Config
 from newsbot.delivery import Deliverer, DeliveryLimits
 from newsbot.digest_workers import DigestWorkers
 from newsbot.digests import DigestBuilder
 from newsbot.errors import ConfigError, SourceError
 from newsbot.ingest import ingest
-from newsbot.ratelimit import RateLimiter
 from newsbot.render import LANGUAGES, Renderer
 from newsbot.scheduler import DigestScheduler
 from newsbot.sources.rounds import fetch_round
@@ -73,8 +73,9 @@ def build_application(services: Services) -> NewsApplication:
     # httpx logs each request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     limits = delivery_limits(config)
-    # One limiter for replies and the outbox: replies go first, the fan-out waits.
-    limiter = RateLimiter(limits.rate_limits())
+    # One limiter for replies and the outbox: replies go first, the fan-out waits;
+    # its windows and pauses are shared with the other instances when configured.
+    limiter = build_limiter(config, services.store, limits.rate_limits())
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.telegram.token)
