@@ -217,6 +217,16 @@ class OutboxStore:
                 ).scalar_one()
             )
 
+    def oldest_pending_at(self) -> datetime | None:
+        """When the digest of the oldest message still pending was made (None: none)."""
+        with self.engine.connect() as conn:
+            value: datetime | None = conn.execute(
+                select(func.min(digests.c.created_at))
+                .select_from(outbox.join(digests, digests.c.pk == outbox.c.digest_pk))
+                .where(outbox.c.status == "pending")
+            ).scalar_one()
+        return value
+
     # ------------------------------------------------------------------ writing
 
     def mark_sent(self, pk: int, telegram_message_id: int, now: datetime) -> bool:
