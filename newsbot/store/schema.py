@@ -165,6 +165,7 @@ subscriptions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_subscriptions_chat", "chat_id"),
+    sqlite_autoincrement=True,  # a deleted subscription's id is never given again (0009)
 )
 
 digests = Table(
