@@ -33,6 +33,7 @@ __all__ = [
     "DeliveryConfig",
     "DigestConfig",
     "FetchConfig",
+    "OpsConfig",
     "SeedsConfig",
     "TelegramConfig",
     "load_config",
@@ -126,6 +127,14 @@ class DeliveryConfig:
         default=24.0,
         metadata={"help": "hours network errors are retried before a digest goes back"},
     )
+    shared_limits: str = field(
+        default="auto",
+        metadata={
+            "help": "where the limits and 429 pauses live, so several instances keep them "
+            "together: none (this process), database, or redis://host:6379/0; "
+            "auto = database on PostgreSQL, none on SQLite"
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +163,14 @@ class FetchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OpsConfig:
+    listen: str = field(
+        default="127.0.0.1", metadata={"help": "address of /metrics and /healthz; 0.0.0.0: all"}
+    )
+    port: int = field(default=0, metadata={"help": "port of /metrics and /healthz; 0 = off"})
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     seeds: SeedsConfig = field(default_factory=SeedsConfig)
@@ -162,6 +179,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
+    ops: OpsConfig = field(default_factory=OpsConfig)
     sources: tuple[SourceSpec, ...] = ()  # [[sources]]
     source: str = field(default="defaults", compare=False)
 
@@ -180,6 +198,8 @@ ENV_OVERRIDES: Mapping[str, tuple[str, str]] = {
     "NEWSBOT_TEMPLATES_DIR": ("bot", "templates_dir"),
     "NEWSBOT_ADMINS": ("bot", "admins"),
     "NEWSBOT_LOG_LEVEL": ("bot", "log_level"),
+    "NEWSBOT_OPS_LISTEN": ("ops", "listen"),
+    "NEWSBOT_OPS_PORT": ("ops", "port"),
 }
 
 _SECTIONS: Mapping[str, type[Any]] = {
@@ -190,6 +210,7 @@ _SECTIONS: Mapping[str, type[Any]] = {
     "digest": DigestConfig,
     "delivery": DeliveryConfig,
     "fetch": FetchConfig,
+    "ops": OpsConfig,
 }
 
 
@@ -410,6 +431,13 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"delivery.{key} must be greater than 0")
     if config.delivery.max_attempts < 0:
         raise ConfigError("delivery.max_attempts must be 0 (no cap) or more")
+    shared = config.delivery.shared_limits
+    if shared not in ("auto", "none", "database") and not shared.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
+        raise ConfigError(
+            f"delivery.shared_limits must be auto, none, database or a redis:// URL, not {shared!r}"
+        )
     fetch = config.fetch
     for key in ("timeout_seconds", "max_page_mb", "paused_retry_hours"):
         if getattr(fetch, key) <= 0:
@@ -418,6 +446,10 @@ def _validate(config: Config) -> None:
         raise ConfigError("fetch.host_delay_seconds and fetch.retries must be 0 or more")
     if fetch.max_pages_per_round < 1 or fetch.pause_after_failures < 1:
         raise ConfigError("fetch.max_pages_per_round and fetch.pause_after_failures must be 1+")
+    if not 0 <= config.ops.port <= 65535:
+        raise ConfigError("ops.port must be from 0 (off) to 65535")
+    if config.ops.port and not config.ops.listen.strip():
+        raise ConfigError("ops.listen must be an address, e.g. 127.0.0.1 or 0.0.0.0")
     base = config.telegram.base_url
     if base and not base.startswith(("http://", "https://")):
         raise ConfigError("telegram.base_url must start with http:// or https://")
