@@ -3,7 +3,8 @@
 For operations (flush a backlog without the bot) and for the kill -9 test. The token
 comes from ``--token`` or ``NEWSBOT_TELEGRAM_TOKEN`` (prefer the environment: a
 command line is visible to every user of the machine). Exit status 0 when the
-outbox is empty, 1 when messages are left (``--timeout``), 2 on bad arguments.
+outbox is empty, 1 when messages are left (``--timeout``), 2 on bad arguments or a
+refused token, 3 when the database cannot be used (one line, as ``newsbot`` says it).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy import Engine
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
+from newsbot.cli import _errors, _opening
 from newsbot.delivery import Deliverer, DeliveryLimits, DrainReport
 from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.outbox import OutboxStore
@@ -88,18 +91,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def deliver(
-    db_url: str, base_url: str, token: str, limits: DeliveryLimits, timeout: float | None
+    engine: Engine, base_url: str, token: str, limits: DeliveryLimits, timeout: float | None
 ) -> DrainReport:
-    """Drain the outbox of ``db_url`` through the Bot API at ``base_url``."""
-    engine = create_store_engine(db_url)
-    try:
-        migrate(engine)
-        request = HTTPXRequest(connection_pool_size=max(8, limits.workers * 2))
-        bot = Bot(token, base_url=base_url, request=request)
-        async with bot:
-            return await Deliverer(OutboxStore(engine), bot, limits).drain(timeout)
-    finally:
-        engine.dispose()
+    """Drain the outbox of ``engine``'s database through the Bot API at ``base_url``."""
+    request = HTTPXRequest(connection_pool_size=max(8, limits.workers * 2))
+    bot = Bot(token, base_url=base_url, request=request)
+    async with bot:
+        return await Deliverer(OutboxStore(engine), bot, limits).drain(timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,14 +123,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         retry_hours=args.retry_hours,
         enabled=not args.no_limits,
     )
-    try:
-        report = asyncio.run(deliver(args.db, args.base_url, token, limits, args.timeout))
-    except InvalidToken:
-        print("the Bot API refused the token", file=sys.stderr)
-        return 2
-    except TelegramError as exc:  # the Bot API cannot be reached at start: nothing was sent
-        print(f"cannot reach the Bot API: {str(exc).replace(token, '<token>')}", file=sys.stderr)
-        return 1
+    # Database errors (a corrupt file, a server gone) are one line and exit 3, as in
+    # ``newsbot``: the same mapping, shared with cli.py.
+    with _errors():
+        with _opening(args.db):
+            engine = create_store_engine(args.db)
+            migrate(engine)
+        try:
+            report = asyncio.run(deliver(engine, args.base_url, token, limits, args.timeout))
+        except InvalidToken:
+            print("the Bot API refused the token", file=sys.stderr)
+            return 2
+        except TelegramError as exc:  # the Bot API cannot be reached at start: nothing sent
+            print(
+                f"cannot reach the Bot API: {str(exc).replace(token, '<token>')}", file=sys.stderr
+            )
+            return 1
+        finally:
+            engine.dispose()
     logging.getLogger(__name__).info(
         "outbox drained: %d sent, %d retried, %d failed, %d flood waits, %d chats "
         "deactivated, %d pending",
