@@ -50,6 +50,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from newsbot.ops.metrics import METRICS
 from newsbot.ratelimit import Rate, RateLimiter, RateLimits
 from newsbot.store.outbox import OutboxMessage, OutboxStore
 
@@ -476,6 +477,7 @@ class Deliverer:
     def _count(self, counts: _Counts, name: str) -> None:
         counts.add(name)
         self._totals.add(name)
+        METRICS.delivery(name)
 
     def _scrub(self, text: str) -> str:
         """Never store or log the bot token, whatever an error message holds."""
