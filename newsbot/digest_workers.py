@@ -24,6 +24,7 @@ from datetime import datetime
 from newsbot.config import Config
 from newsbot.digests import DigestBuilder
 from newsbot.models import Subscription
+from newsbot.ops.metrics import METRICS
 from newsbot.processes import ignore_interrupts
 from newsbot.store.subscriptions import DigestRecord
 
@@ -91,6 +92,7 @@ class DigestWorkers:
                 *(loop.run_in_executor(self._ensure_pool(), _ready) for _ in range(self.processes))
             )
 
+    @METRICS.timed_digest_build
     async def build(
         self,
         sub: Subscription,

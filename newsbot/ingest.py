@@ -28,6 +28,7 @@ from newsbot.errors import (
 )
 from newsbot.limits import bound_article
 from newsbot.models import ArticleIn
+from newsbot.ops.metrics import METRICS
 from newsbot.parsing import PageHints, parse_html, parse_page
 from newsbot.processes import ignore_interrupts
 from newsbot.records import looks_like_json, parse_json_records
@@ -247,6 +248,7 @@ def ingest(
         report.failed,
         report.seconds,
     )
+    METRICS.ingested(report)
     return report
 
 

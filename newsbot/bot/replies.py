@@ -24,6 +24,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 
 from newsbot.delivery import retry_after_seconds
+from newsbot.ops.metrics import METRICS
 from newsbot.ratelimit import RateLimiter
 
 __all__ = ["PerChatUpdates", "ReplyLimiter", "ReplyPatience", "edit_chunks", "send_chunks"]
@@ -189,7 +190,7 @@ class PerChatUpdates(BaseUpdateProcessor):
         self._chats[key] = (lock, users + 1)
         try:
             async with lock:
-                await coroutine
+                await METRICS.timed_update(coroutine)
         finally:
             lock, users = self._chats[key]
             if users == 1:

@@ -30,6 +30,7 @@ import httpx
 from newsbot.config import FetchConfig
 from newsbot.errors import BadIndexError, FetchError
 from newsbot.models import Source
+from newsbot.ops.metrics import METRICS
 from newsbot.seedstore import FetchRecord, page_path, write_fetched
 from newsbot.sources.feeds import Entry, Index, discover_feeds, read_index
 from newsbot.sources.fetch import Fetched, Fetcher, FetchPolicy, Validators
@@ -146,6 +147,7 @@ async def fetch_round(
     report.sources.extend(results)
     for item in results:
         log.info("fetch: %s", item.line)
+        METRICS.fetched(item)
     return report
 
 
