@@ -31,6 +31,7 @@ from newsbot.digest_workers import DigestWorkers
 from newsbot.digests import DigestBuilder
 from newsbot.errors import ConfigError, SourceError
 from newsbot.ingest import ingest
+from newsbot.ops.server import serve_ops
 from newsbot.render import LANGUAGES, Renderer
 from newsbot.scheduler import DigestScheduler
 from newsbot.sources.rounds import fetch_round
@@ -297,6 +298,7 @@ def run(config: Config, store: Store | None = None) -> None:
     ``store``, when given, is used (and closed on the way out) instead of opening one.
     """
     services = build_services(config, store)
+    stop_ops = serve_ops(services)  # /metrics and /healthz, when [ops] port is set
     # One loop for the whole run: the token check first, then PTB's run_polling.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -326,4 +328,5 @@ def run(config: Config, store: Store | None = None) -> None:
     finally:
         if not loop.is_closed():
             loop.close()
+        stop_ops()
         services.store.close()
