@@ -796,6 +796,16 @@ def _register_sources() -> None:
 _register_sources()
 
 
+def _register_status() -> None:
+    """``newsbot status`` lives in :mod:`newsbot.cli_status`."""
+    from newsbot.cli_status import status
+
+    cli.add_command(status)
+
+
+_register_status()
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:
