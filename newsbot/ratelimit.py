@@ -24,22 +24,47 @@ ordinary sends leave that room to it.
 The bookkeeping (:meth:`delay`, :meth:`reserve`, :meth:`release`) takes ``now`` as
 an argument and is tested without a clock; :meth:`acquire` and :meth:`slot` add the
 waiting, with an injectable ``clock`` and ``sleep``.
+
+Several processes share one budget through a :class:`SharedBudget` (memory, the
+database or Redis: :mod:`newsbot.budget`). The limiter's own windows then act as a
+first, local stage (its urgent-first order, its sends in flight), and a send goes
+only once the shared budget has taken its place in every shared window in one
+atomic step; a pause after a 429 is written there too, and every limiter waits for
+it. Within a process urgent sends still go first; across processes they compete
+with the others' fan-out on equal terms.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
+import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
-__all__ = ["Rate", "RateLimiter", "RateLimits", "Ticket"]
+__all__ = [
+    "OVERALL_KEY",
+    "Claim",
+    "Rate",
+    "RateLimiter",
+    "RateLimits",
+    "SharedBudget",
+    "Ticket",
+    "chat_key",
+]
+
+log = logging.getLogger(__name__)
 
 GROUP_CHAT_TYPES = frozenset({"group", "supergroup", "channel"})
 _IDLE_WAIT = 1.0  # upper bound of one wait while a window is full of sends in flight
+_SHARED_HOLD = 30.0  # a shared place in flight counts this long at most (a process died)
+_SHARED_RETRY = 1.0  # after the shared budget failed to answer, ask again this much later
+OVERALL_KEY = "all"  # the shared window and pause of every send
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +156,57 @@ class Ticket:
     chat_id: int
     overall: bool
     per_chat: bool
+    claim: str = ""  # its places in the shared budget, if any
+
+    @property
+    def shared_keys(self) -> tuple[str, ...]:
+        """The shared windows it holds a place in."""
+        keys = (OVERALL_KEY,) if self.overall else ()
+        return (*keys, chat_key(self.chat_id)) if self.per_chat else keys
+
+
+def chat_key(chat_id: int) -> str:
+    """The shared window and pause of one chat."""
+    return f"chat:{chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A place wanted in one shared window: at most ``rate`` sends, leaving ``keep``."""
+
+    key: str
+    rate: Rate
+    keep: int = 0
+
+
+class SharedBudget(Protocol):
+    """Windows and pauses that several limiters (processes, machines) share.
+
+    A place is a ``claim`` id in a window. It counts as in flight (``hold`` seconds at
+    most, in case its process dies) until :meth:`settle` stamps it with the time its
+    send ended; it then counts until it leaves the window. Implementations keep
+    their own clock (the server's, so machines agree).
+    """
+
+    async def take(
+        self, claim: str, claims: Sequence[Claim], pauses: Sequence[str], hold: float
+    ) -> float:
+        """In one atomic step: when none of ``pauses`` runs and every window of
+        ``claims`` has room, add ``claim`` to each and return 0; otherwise change
+        nothing and return the seconds to wait before asking again (> 0)."""
+        ...
+
+    async def settle(self, claim: str, keys: Sequence[str]) -> None:
+        """The send of ``claim`` ended now: stamp its place in each window of ``keys``."""
+        ...
+
+    async def pause(self, key: str, seconds: float) -> None:
+        """Stop sends under ``key`` for ``seconds`` (a pause only ever grows)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Let go of connections."""
+        ...
 
 
 class RateLimiter:
@@ -142,8 +218,14 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared: SharedBudget | None = None,
+        hold: float = _SHARED_HOLD,
     ) -> None:
         self.limits = limits if limits is not None else RateLimits.telegram()
+        self.shared = shared
+        self._hold = hold
+        self._background: set[asyncio.Task[None]] = set()
+        self._shared_failing = False
         self._clock = clock
         self._sleep = sleep
         self._overall = _Window(self.limits.overall) if self.limits.overall else None
@@ -160,12 +242,16 @@ class RateLimiter:
         """Stop every send for ``seconds`` (a pause only ever grows)."""
         now = self._clock() if now is None else now
         self._paused_until = max(self._paused_until, now + seconds)
+        if self.shared is not None:
+            self._in_background(self.shared.pause(OVERALL_KEY, seconds))
 
     def pause_chat(self, chat_id: int, seconds: float, now: float | None = None) -> None:
         """Stop sends to one chat for ``seconds``."""
         now = self._clock() if now is None else now
         until = max(self._chat_paused_until.get(chat_id, -math.inf), now + seconds)
         self._chat_paused_until[chat_id] = until
+        if self.shared is not None:
+            self._in_background(self.shared.pause(chat_key(chat_id), seconds))
 
     def paused_for(self, now: float | None = None) -> float:
         """Seconds left of the global pause (0 if none)."""
@@ -230,6 +316,17 @@ class RateLimiter:
             window.ends.append(now)
         if self._released is not None:
             self._released.set()
+        if ticket.claim and self.shared is not None:
+            self._in_background(self.shared.settle(ticket.claim, ticket.shared_keys))
+
+    def _unreserve(self, ticket: Ticket) -> None:
+        """Give back a place that was never used: nothing is stamped."""
+        if ticket.overall and self._overall is not None:
+            self._overall.in_flight = max(0, self._overall.in_flight - 1)
+        if ticket.per_chat and (window := self._chats.get(ticket.chat_id)) is not None:
+            window.in_flight = max(0, window.in_flight - 1)
+        if self._released is not None:
+            self._released.set()
 
     # ----------------------------------------------------------------- waiting
 
@@ -243,8 +340,21 @@ class RateLimiter:
             while True:
                 wait = self.delay(chat_id, chat_type, urgent=urgent)
                 if wait is not None and wait <= 0:
-                    return self.reserve(chat_id, chat_type)
-                if wait is None:  # only a send in flight can make room: wait for a release
+                    ticket = self.reserve(chat_id, chat_type)
+                    if self.shared is None:
+                        return ticket
+                    # The local place is held while the shared budget is asked, so the
+                    # other sends of this process count it.
+                    try:
+                        claimed, wait = await self._take_shared(ticket, chat_type, urgent)
+                    except BaseException:
+                        self._unreserve(ticket)
+                        raise
+                    if claimed is not None:
+                        return claimed
+                    self._unreserve(ticket)
+                    await self._sleep(wait)
+                elif wait is None:  # only a send in flight can make room: wait for a release
                     await self._wait_release(_IDLE_WAIT)
                 else:
                     await self._sleep(wait)
@@ -264,6 +374,60 @@ class RateLimiter:
             yield
         finally:
             self.release(ticket)
+
+    async def _take_shared(
+        self, ticket: Ticket, chat_type: str, urgent: bool
+    ) -> tuple[Ticket | None, float]:
+        """(the ticket with its shared places, 0) or (None, seconds to wait)."""
+        assert self.shared is not None
+        claims = []
+        if ticket.overall and self.limits.overall is not None:
+            keep = 0 if urgent else self._urgent_ready(self._clock())
+            claims.append(Claim(OVERALL_KEY, self.limits.overall, keep))
+        rate = self.limits.for_chat(chat_type)
+        if ticket.per_chat and rate is not None:
+            claims.append(Claim(chat_key(ticket.chat_id), rate))
+        claim = uuid.uuid4().hex
+        pauses = (OVERALL_KEY, chat_key(ticket.chat_id))
+        try:
+            wait = await self.shared.take(claim, claims, pauses, self._hold)
+        except Exception as exc:  # unreachable: send nothing rather than flood
+            if not self._shared_failing:
+                log.warning("the shared send budget does not answer (%s); waiting", exc)
+            self._shared_failing = True
+            return None, _SHARED_RETRY
+        if self._shared_failing:
+            log.warning("the shared send budget answers again")
+            self._shared_failing = False
+        if wait > 0:
+            return None, wait
+        return replace(ticket, claim=claim), 0.0
+
+    def _in_background(self, work: Coroutine[None, None, None]) -> None:
+        """Run a write to the shared budget without making the caller wait for it."""
+        try:
+            task = asyncio.get_running_loop().create_task(work)
+        except RuntimeError:  # no event loop: nothing sends now either
+            work.close()
+            return
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("writing to the shared send budget failed: %s", exc)
+
+    async def settled(self) -> None:
+        """Wait until the writes to the shared budget made so far are done."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Finish the writes to the shared budget and let go of its connections."""
+        await self.settled()
+        if self.shared is not None:
+            await self.shared.aclose()
 
     async def _wait_release(self, timeout: float) -> None:
         if self._released is None:
