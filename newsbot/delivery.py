@@ -3,7 +3,13 @@
 Each message is marked sent (with Telegram's message id) right after Telegram accepts
 it, so a crash repeats at most the messages in flight (one per worker). A chat's
 messages go out in order: only the head of a chat's queue is ever offered, and a
-chat has at most one message in flight. Errors are sorted:
+chat has at most one message in flight. Several processes may drain one outbox (the
+bot's instances, ``deliver_main`` beside the bot): a message is claimed before it is
+queued for a worker (:meth:`OutboxStore.claim`, a lease of ``claim_seconds``, renewed
+before a send that waited long), so it is sent by one process and the two guarantees
+above hold across processes; the claims of a process that died lapse and another
+process takes the messages over, so a kill -9 still repeats at most the sends that
+were in flight. Errors are sorted:
 
 - 429 Too Many Requests: every send pauses for the full ``retry_after`` (and the
   chat too); the message waits in the outbox; it does not count as a failed attempt.
@@ -34,7 +40,7 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -52,6 +58,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from newsbot.ops.metrics import METRICS
 from newsbot.ratelimit import Rate, RateLimiter, RateLimits
+from newsbot.store.leases import new_holder
 from newsbot.store.outbox import OutboxMessage, OutboxStore
 
 __all__ = ["Deliverer", "DeliveryLimits", "DrainReport", "permanent_reason"]
@@ -61,7 +68,7 @@ _T = TypeVar("_T")
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _BATCH = 256  # chat heads fetched per query
-_IDLE_POLL = 60.0  # run(): look at the outbox at least this often
+_IDLE_POLL = 5.0  # run(): look at the outbox this often (other processes queue too)
 _MAX_MIGRATIONS = 3  # a message follows at most this many chat migrations
 
 # (substring of Telegram's description, readable reason) for permanent failures.
@@ -100,6 +107,7 @@ class DeliveryLimits:
     max_backoff: float = 300.0
     workers: int = 4  # sends in flight at once (never two to the same chat)
     enabled: bool = True
+    claim_seconds: float = 15.0  # a process holds a message it will send this long
 
     def rate_limits(self) -> RateLimits:
         """The limiter's configuration."""
@@ -197,8 +205,10 @@ class Deliverer:
         *,
         clock: Callable[[], datetime] = _utcnow,
         limiter: RateLimiter | None = None,
+        holder: str | None = None,
     ) -> None:
         self.outbox = outbox
+        self.holder = holder or new_holder()  # names this process in its claims
         self.bot = bot
         self.limits = limits or DeliveryLimits()
         self.clock = clock
@@ -282,8 +292,13 @@ class Deliverer:
             busy = frozenset(state.busy)
             heads = await self._db(self.outbox.due, self.clock(), _BATCH, busy)
             soonest: float | None = None
-            queued = 0
+            # Claim no more than the workers will take soon: what this process holds
+            # but has not sent waits for the claim to lapse should the process die.
+            room = 2 * state.workers - state.queue.qsize()
+            chosen: list[OutboxMessage] = []
             for message in heads:
+                if len(chosen) >= room:
+                    break
                 if message.chat_id in busy or message.chat_id in state.busy:
                     continue
                 wait = self.limiter.chat_delay(message.chat_id, message.chat_type)
@@ -291,10 +306,19 @@ class Deliverer:
                     wait = 1.0 if wait is None else wait
                     soonest = wait if soonest is None else min(soonest, wait)
                     continue
-                state.busy.add(message.chat_id)
-                state.queue.put_nowait(message)
-                queued += 1
-            if queued:
+                chosen.append(message)
+            if chosen:
+                now = self.clock()
+                until = now + timedelta(seconds=self.limits.claim_seconds)
+                won = set(
+                    await self._db(
+                        self.outbox.claim, [m.pk for m in chosen], self.holder, until, now
+                    )
+                )
+                for message in chosen:
+                    if message.pk in won:  # else another process is sending it
+                        state.busy.add(message.chat_id)
+                        state.queue.put_nowait(replace(message, claim_until=until))
                 continue
             if not heads and not state.busy:
                 return  # nothing due, nothing queued, nothing in flight
@@ -312,11 +336,19 @@ class Deliverer:
         stop: asyncio.Event | None,
         deadline: float | None,
     ) -> None:
-        """Drop what was queued, let the sends in flight end, and stop the workers."""
+        """Drop what was queued (its claims given back), let the sends in flight end,
+        and stop the workers."""
+        dropped: list[int] = []
         while not state.queue.empty():
             message = state.queue.get_nowait()
             if message is not None:
                 state.busy.discard(message.chat_id)
+                dropped.append(message.pk)
+        if dropped:
+            try:
+                await self._db(self.outbox.release, dropped, self.holder)
+            except Exception:  # the claims lapse by themselves
+                log.warning("could not give back %d claimed messages", len(dropped))
         for _ in tasks:
             state.queue.put_nowait(None)
         if _ended(stop, deadline):  # don't sit out a long flood wait on the way out
@@ -350,6 +382,10 @@ class Deliverer:
                 ticket = await self.limiter.acquire(chat_id, chat_type)
             finally:
                 state.acquiring.discard(task)
+            if not await self._still_ours(message):
+                self.limiter.release(ticket)
+                log.info("message %s was taken over by another process", message.pk)
+                return
             try:
                 sent = await self.bot.send_message(
                     chat_id,
@@ -376,6 +412,18 @@ class Deliverer:
             state.busy.discard(chat_id)
             return
         await self._retry(message, chat_id, "the chat kept migrating", counts)
+
+    async def _still_ours(self, message: OutboxMessage) -> bool:
+        """Renew the claim on ``message`` when half its lease has passed (a long wait
+        for the limiter); False when it lapsed and another process took it over."""
+        if message.claim_until is None:
+            return True
+        half = timedelta(seconds=self.limits.claim_seconds / 2)
+        now = self.clock()
+        if now < message.claim_until - half:
+            return True
+        until = now + timedelta(seconds=self.limits.claim_seconds)
+        return await self._db(self.outbox.renew, message.pk, self.holder, until)
 
     async def _record_sent(self, message: OutboxMessage, telegram_message_id: int) -> None:
         """Record a send at once; a short database hiccup must not make it go out twice."""

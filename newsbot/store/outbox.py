@@ -6,6 +6,15 @@ oldest pending message — so a chat's messages go out in order even while one o
 them waits for a retry, and records Telegram's message id right after each send,
 so a crash repeats at most the messages that were in flight.
 
+Several processes may send from one outbox (instances of the bot on one PostgreSQL,
+``deliver_main`` beside the bot). A process *claims* the heads it is about to send
+(:meth:`OutboxStore.claim`: ``claimed_by`` and a lease, ``claim_until``), so each
+message is sent by one process and a chat has at most one message in flight across
+all of them; a claim whose process died lapses and another process takes the
+message over. On PostgreSQL the claim locks the rows with ``FOR UPDATE SKIP LOCKED``;
+on SQLite one ``UPDATE … WHERE claim_until < now`` does it (the database is locked
+while it runs).
+
 Statuses: a message is ``pending`` until it is ``sent`` or ``failed``; a digest is
 ``sent`` once every message of it is, ``failed`` as soon as one of them fails.
 
@@ -27,10 +36,12 @@ from sqlalchemy import (
     Engine,
     Row,
     Select,
+    case,
     delete,
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -71,6 +82,7 @@ class OutboxMessage:
     attempts: int  # failed attempts so far (flood waits do not count)
     not_before: datetime
     first_error_at: datetime | None = None  # the first failed attempt, if any
+    claim_until: datetime | None = None  # the sender's hold on it (see OutboxStore.claim)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +149,11 @@ def _heads(exclude_chats: Collection[int] = ()) -> Select[Any]:
     return query.group_by(outbox.c.chat_id)
 
 
+def _unclaimed(now: datetime) -> Any:
+    """No process holds the message: never claimed, released, or its claim lapsed."""
+    return or_(outbox.c.claim_until.is_(None), outbox.c.claim_until < now)
+
+
 def _message(row: Row[*tuple[Any, ...]]) -> OutboxMessage:
     return OutboxMessage(
         pk=row.pk,
@@ -148,6 +165,7 @@ def _message(row: Row[*tuple[Any, ...]]) -> OutboxMessage:
         attempts=row.attempts,
         not_before=row.not_before,
         first_error_at=row.first_error_at,
+        claim_until=row.claim_until,
     )
 
 
@@ -168,9 +186,10 @@ class OutboxStore:
     ) -> list[OutboxMessage]:
         """The head of each chat's queue that is due at ``now``, oldest first.
 
-        A chat whose head waits (a retry, a flood wait) offers nothing, so its later
-        messages never overtake it. ``exclude_chats`` (chats with a send in flight)
-        are left out.
+        A chat whose head waits (a retry, a flood wait) or is held by a process
+        sending it offers nothing, so its later messages never overtake it.
+        ``exclude_chats`` (chats with a send in flight) are left out. Reading claims
+        nothing: :meth:`claim` the messages chosen before sending them.
         """
         in_sql = len(exclude_chats) <= _EXCLUDE_IN_SQL
         query = (
@@ -184,12 +203,14 @@ class OutboxStore:
                 outbox.c.attempts,
                 outbox.c.not_before,
                 outbox.c.first_error_at,
+                outbox.c.claim_until,
             )
             .join(digests, digests.c.pk == outbox.c.digest_pk)
             .join(subscriptions, subscriptions.c.pk == digests.c.subscription_pk)
             .where(
                 outbox.c.pk.in_(_heads(exclude_chats if in_sql else ())),
                 outbox.c.not_before <= now,
+                _unclaimed(now),
             )
             .order_by(outbox.c.pk)
             .limit(limit if in_sql else limit + len(exclude_chats))
@@ -201,10 +222,15 @@ class OutboxStore:
         return found
 
     def next_due(self) -> datetime | None:
-        """When the earliest waiting head of a chat's queue falls due (None: nothing pending)."""
+        """When the earliest waiting head of a chat's queue falls due, or the claim on it
+        lapses (None: nothing pending)."""
+        free_at = case(
+            (outbox.c.claim_until > outbox.c.not_before, outbox.c.claim_until),
+            else_=outbox.c.not_before,
+        )
         with self.engine.connect() as conn:
             value: datetime | None = conn.execute(
-                select(func.min(outbox.c.not_before)).where(outbox.c.pk.in_(_heads()))
+                select(func.min(free_at)).where(outbox.c.pk.in_(_heads()))
             ).scalar_one()
         return value
 
@@ -226,6 +252,64 @@ class OutboxStore:
                 .where(outbox.c.status == "pending")
             ).scalar_one()
         return value
+
+    # ------------------------------------------------------------------- claims
+
+    def claim(self, pks: Collection[int], holder: str, until: datetime, now: datetime) -> list[int]:
+        """Hold these messages for ``holder`` until ``until``: the pks won, in order.
+
+        A message is won when it is still pending and no other process holds it (a
+        lapsed claim is taken over). Pass heads from :meth:`due`: a message stays its
+        chat's head until it is sent or fails, so one claim per chat is in force.
+        """
+        if not pks:
+            return []
+        free = (
+            select(outbox.c.pk)
+            .where(outbox.c.pk.in_(list(pks)), outbox.c.status == "pending", _unclaimed(now))
+            .order_by(outbox.c.pk)
+        )
+        if self.engine.dialect.name == "postgresql":
+            # Rows another process is claiming are skipped, not waited for.
+            free = free.with_for_update(skip_locked=True)
+        statement = (
+            update(outbox)
+            .where(outbox.c.pk.in_(free.scalar_subquery()), _unclaimed(now))
+            .values(claimed_by=holder, claim_until=until)
+            .returning(outbox.c.pk)
+        )
+        with self.engine.begin() as conn:
+            return sorted(conn.execute(statement).scalars())
+
+    def renew(self, pk: int, holder: str, until: datetime) -> bool:
+        """Extend ``holder``'s claim on a message; False when it lost it (another
+        process took it over after it lapsed, or it is no longer pending)."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.pk == pk,
+                    outbox.c.status == "pending",
+                    outbox.c.claimed_by == holder,
+                )
+                .values(claim_until=until)
+            ).rowcount
+        return bool(changed)
+
+    def release(self, pks: Collection[int], holder: str) -> None:
+        """Give back claims not used (a stopping process), for the others to take at once."""
+        if not pks:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.pk.in_(list(pks)),
+                    outbox.c.status == "pending",
+                    outbox.c.claimed_by == holder,
+                )
+                .values(claimed_by=None, claim_until=None)
+            )
 
     # ------------------------------------------------------------------ writing
 
@@ -271,8 +355,14 @@ class OutboxStore:
         failed_at: datetime | None = None,
     ) -> None:
         """Try the message again at ``not_before``; ``attempt`` counts a failed attempt
-        (a flood wait does not), and the first one, at ``failed_at``, is remembered."""
-        values: dict[str, Any] = {"not_before": not_before, "error": _cut(error)}
+        (a flood wait does not), and the first one, at ``failed_at``, is remembered.
+        The sender's claim ends."""
+        values: dict[str, Any] = {
+            "not_before": not_before,
+            "error": _cut(error),
+            "claimed_by": None,  # when it is due again, any process may send it
+            "claim_until": None,
+        }
         if attempt:
             values["attempts"] = outbox.c.attempts + 1
             if failed_at is not None:

@@ -31,7 +31,9 @@ __all__ = [
     "delivered",
     "digests",
     "fetched_pages",
+    "handled_updates",
     "ingest_sequence",
+    "leases",
     "metadata",
     "outbox",
     "robots_files",
@@ -202,6 +204,10 @@ outbox = Table(
     Column("error", Text),
     Column("first_error_at", UTCDateTime),  # first failed attempt: starts the retry window
     Column("sent_at", UTCDateTime),
+    # A process sending the message holds it until claim_until (migration 0010); a claim
+    # whose process died lapses, and another process takes the message over.
+    Column("claimed_by", String(128)),
+    Column("claim_until", UTCDateTime),
     Index("ix_outbox_pending", "status", "not_before", "pk"),
     Index("ix_outbox_digest", "digest_pk"),  # migration 0003
     Index("ix_outbox_chat", "chat_id", "status"),  # migration 0003
@@ -292,4 +298,21 @@ robots_files = Table(
     Column("url", Text, primary_key=True),  # an origin's /robots.txt
     Column("body", Text),  # None: the origin has none (everything allowed)
     Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+# Coordination between instances (migration 0010).
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),  # what is held, e.g. "leader"
+    Column("holder", String(128), nullable=False),  # host:pid:random of the holding process
+    Column("expires_at", UTCDateTime, nullable=False),  # renewed every few seconds
+)
+
+handled_updates = Table(
+    "handled_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),  # pruned after a day
+    Index("ix_handled_updates_at", "at"),
 )

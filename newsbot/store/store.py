@@ -20,6 +20,7 @@ from newsbot.errors import QueryError
 from newsbot.models import Article, ArticleIn, TagCount
 from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.grams import MAX_QUERY_CHARS, normalize, plan_query
+from newsbot.store.leases import LeaseStore, UpdateLog
 from newsbot.store.outbox import OutboxStore
 from newsbot.store.schema import (
     article_tags,
@@ -128,6 +129,8 @@ class Store:
         self.dialect = engine.dialect.name
         self.subscriptions = SubscriptionStore(engine, self._to_models)
         self.outbox = OutboxStore(engine)
+        self.leases = LeaseStore(engine)
+        self.updates = UpdateLog(engine)
         self.sources = SourceStore(engine)
 
     @classmethod
