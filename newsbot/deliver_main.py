@@ -21,8 +21,11 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
+from newsbot.budget import redis_prefix, shared_budget
 from newsbot.cli import _errors, _opening
 from newsbot.delivery import Deliverer, DeliveryLimits, DrainReport
+from newsbot.ratelimit import RateLimiter
+from newsbot.store.budget import BudgetStore
 from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.outbox import OutboxStore
 
@@ -81,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-limits", action="store_true", help="switch the rate limits off")
     p.add_argument(
+        "--shared-limits",
+        default="auto",
+        help="keep the limits together with the bot's instances: none, database or "
+        "redis://host:6379/0, as delivery.shared_limits; auto: database on PostgreSQL "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         default=None,
@@ -91,13 +101,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def deliver(
-    engine: Engine, base_url: str, token: str, limits: DeliveryLimits, timeout: float | None
+    engine: Engine,
+    base_url: str,
+    token: str,
+    limits: DeliveryLimits,
+    timeout: float | None,
+    shared_limits: str = "auto",
 ) -> DrainReport:
     """Drain the outbox of ``engine``'s database through the Bot API at ``base_url``."""
     request = HTTPXRequest(connection_pool_size=max(8, limits.workers * 2))
     bot = Bot(token, base_url=base_url, request=request)
-    async with bot:
-        return await Deliverer(OutboxStore(engine), bot, limits).drain(timeout)
+    shared = shared_budget(
+        shared_limits, engine.dialect.name, BudgetStore(engine), redis_prefix(token)
+    )
+    limiter = RateLimiter(limits.rate_limits(), shared=shared)
+    try:
+        async with bot:
+            deliverer = Deliverer(OutboxStore(engine), bot, limits, limiter=limiter)
+            return await deliverer.drain(timeout)
+    finally:
+        await limiter.aclose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,7 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             engine = create_store_engine(args.db)
             migrate(engine)
         try:
-            report = asyncio.run(deliver(engine, args.base_url, token, limits, args.timeout))
+            report = asyncio.run(
+                deliver(engine, args.base_url, token, limits, args.timeout, args.shared_limits)
+            )
         except InvalidToken:
             print("the Bot API refused the token", file=sys.stderr)
             return 2

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, Row, and_, func, insert, select, upda
 
 from newsbot.errors import QueryError
 from newsbot.models import Article, ArticleIn, TagCount
+from newsbot.store.budget import BudgetStore
 from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.grams import MAX_QUERY_CHARS, normalize, plan_query
 from newsbot.store.leases import LeaseStore, UpdateLog
@@ -132,6 +133,7 @@ class Store:
         self.leases = LeaseStore(engine)
         self.updates = UpdateLog(engine)
         self.sources = SourceStore(engine)
+        self.budget = BudgetStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -1,0 +1,396 @@
+"""The shared send budget: its three backends, limiters sharing one, the configuration.
+
+Every backend runs the same tests: memory, the database (SQLite, and PostgreSQL when
+``NEWSBOT_TEST_POSTGRES_URL`` is set) and Redis (when ``NEWSBOT_TEST_REDIS_URL`` is
+set; each test uses keys of its own and deletes only those).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+import telegram
+
+from newsbot.budget import (
+    DatabaseBudget,
+    MemoryBudget,
+    RedisBudget,
+    build_limiter,
+    redis_prefix,
+    shared_budget,
+)
+from newsbot.config import Config, DeliveryConfig, TelegramConfig, load_config
+from newsbot.delivery import Deliverer, DeliveryLimits
+from newsbot.errors import ConfigError
+from newsbot.ratelimit import OVERALL_KEY, Claim, Rate, RateLimiter, RateLimits, chat_key
+from newsbot.store import Store
+from newsbot.store.budget import window_wait
+
+REDIS_ENV = "NEWSBOT_TEST_REDIS_URL"
+BACKENDS = ["memory", "sqlite", "postgresql", "redis"]
+
+
+@dataclass
+class Backend:
+    """One budget under test, and a way to read back the stamps of a window."""
+
+    name: str
+    budget: MemoryBudget | DatabaseBudget | RedisBudget
+    stamps: Callable[[str], object]
+
+    def another(self) -> MemoryBudget | DatabaseBudget | RedisBudget:
+        """A second handle on the same budget, as another process would hold."""
+        if isinstance(self.budget, RedisBudget):
+            return RedisBudget(
+                aioredis.Redis.from_url(os.environ[REDIS_ENV]), self.budget.prefix
+            )
+        if isinstance(self.budget, DatabaseBudget):
+            return DatabaseBudget(Store(self.budget.store.engine).budget)
+        return self.budget
+
+
+def redis_url() -> str:
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"Redis tests need {REDIS_ENV} (set by .ci/run), e.g. redis://127.0.0.1:6379/15")
+    return url
+
+
+async def drop_prefix(url: str, prefix: str) -> None:
+    client = aioredis.Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    name: str = request.param
+    if name == "memory":
+        memory = MemoryBudget()
+        yield Backend(name, memory, memory.stamps)
+    elif name == "redis":
+        url = redis_url()
+        prefix = f"newsbot-test:{uuid.uuid4().hex}:"
+        budget = RedisBudget(aioredis.Redis.from_url(url), prefix)
+        client = aioredis.Redis.from_url(url)
+
+        async def zstamps(key: str) -> list[float]:
+            return [score for _, score in await client.zrange(prefix + key, 0, -1, withscores=True)]
+
+        try:
+            yield Backend(name, budget, zstamps)
+        finally:
+            await budget.aclose()
+            await client.aclose()
+            await drop_prefix(url, prefix)
+    else:
+        if name == "sqlite":
+            url = f"sqlite:///{tmp_path / 'budget.db'}"
+        else:
+            url = request.getfixturevalue("postgres_url")
+        store = Store.open(url)
+        store.budget.clear()
+        try:
+            yield Backend(name, DatabaseBudget(store.budget), store.budget.stamps)
+        finally:
+            store.close()
+
+
+async def stamps_of(backend: Backend, key: str) -> list[float]:
+    found = backend.stamps(key)
+    if asyncio.iscoroutine(found):
+        found = await found
+    assert isinstance(found, list)
+    return sorted(found)
+
+
+# ------------------------------------------------------------------- the pure rule
+
+
+def test_window_wait_counts_ended_sends_and_sends_in_flight() -> None:
+    assert window_wait([], 2, 1.0, 0, now=10.0) == 0.0
+    assert window_wait([9.5], 2, 1.0, 0, now=10.0) == 0.0
+    assert window_wait([9.5, 9.8], 2, 1.0, 0, now=10.0) == pytest.approx(0.5)
+    assert window_wait([8.0, 9.8], 2, 1.0, 0, now=10.0) == 0.0  # 8.0 has left
+    # in flight (stamped in the future): frees its place a period after it ends
+    assert window_wait([9.5, 40.0], 2, 1.0, 0, now=10.0) == pytest.approx(0.5)
+    assert window_wait([40.0, 41.0], 2, 1.0, 0, now=10.0) == pytest.approx(1.0)
+    # keep: an ordinary send leaves a place for an urgent one
+    assert window_wait([9.5], 2, 1.0, 1, now=10.0) == pytest.approx(0.5)
+    assert window_wait([], 1, 1.0, 1, now=10.0) == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------- every backend
+
+
+ONE_PER_SECOND = Claim(OVERALL_KEY, Rate(1, 1.0))
+
+
+async def test_take_reserves_in_every_window_at_once_or_not_at_all(backend: Backend) -> None:
+    budget = backend.budget
+    chat = Claim(chat_key(5), Rate(1, 60.0))
+    assert await budget.take("a", [ONE_PER_SECOND, chat], [], hold=30.0) == 0
+    # the overall window is full with "a" in flight: at least a period to wait
+    assert await budget.take("b", [ONE_PER_SECOND], [], hold=30.0) >= 1.0 - 1e-6
+    await budget.settle("a", [OVERALL_KEY, chat_key(5)])
+    overall = await stamps_of(backend, OVERALL_KEY)
+    assert len(overall) == 1 and overall == await stamps_of(backend, chat_key(5))
+    wait = await budget.take("c", [ONE_PER_SECOND], [], hold=30.0)
+    assert 0.5 < wait <= 1.0
+    await asyncio.sleep(wait + 0.02)
+    # the overall window has room again, chat 5's has none: "d" takes neither
+    assert await budget.take("d", [ONE_PER_SECOND, chat], [], hold=30.0) > 50
+    assert len(await stamps_of(backend, OVERALL_KEY)) == 0
+    assert await budget.take("e", [ONE_PER_SECOND], [], hold=30.0) == 0
+
+
+async def test_a_place_in_flight_lasts_no_longer_than_its_hold(backend: Backend) -> None:
+    budget = backend.budget
+    assert await budget.take("lost", [ONE_PER_SECOND], [], hold=0.2) == 0  # never settled
+    assert await budget.take("next", [ONE_PER_SECOND], [], hold=0.2) > 0
+    await asyncio.sleep(1.25)  # the hold, then the period
+    assert await budget.take("next", [ONE_PER_SECOND], [], hold=0.2) == 0
+
+
+async def test_pauses_only_grow_and_hold_their_keys(backend: Backend) -> None:
+    budget = backend.budget
+    free = Claim(OVERALL_KEY, Rate(100, 1.0))
+    await budget.pause(chat_key(7), 0.6)
+    await budget.pause(chat_key(7), 0.1)  # shorter: the first pause stands
+    wait = await budget.take("a", [free], [OVERALL_KEY, chat_key(7)], hold=30.0)
+    assert 0.4 < wait <= 0.6
+    assert await budget.take("b", [free], [OVERALL_KEY, chat_key(8)], hold=30.0) == 0
+    await budget.pause(OVERALL_KEY, 0.3)
+    assert 0.1 < await budget.take("c", [free], [OVERALL_KEY, chat_key(8)], hold=30.0) <= 0.3
+    await asyncio.sleep(0.65)
+    assert await budget.take("d", [free], [OVERALL_KEY, chat_key(7)], hold=30.0) == 0
+
+
+async def test_two_limiters_on_one_budget_never_exceed_a_window(backend: Backend) -> None:
+    rate = Rate(30, 1.0)
+    limits = RateLimits(overall=rate, private=None, group=None)
+    limiters = [
+        RateLimiter(limits, shared=backend.budget),
+        RateLimiter(limits, shared=backend.another()),
+    ]
+    starts: list[float] = []
+
+    async def worker(limiter: RateLimiter, chats: Sequence[int]) -> None:
+        for chat in chats:
+            async with limiter.slot(chat, "private"):
+                starts.append(time.monotonic())
+                await asyncio.sleep(0.005)  # the request
+
+    began = time.monotonic()
+    await asyncio.gather(
+        *(
+            worker(limiter, range(w * 100, w * 100 + 10))
+            for w in range(3)
+            for limiter in limiters
+        )
+    )
+    elapsed = time.monotonic() - began
+    for limiter in limiters:
+        await limiter.settled()
+    assert len(starts) == 60
+    starts.sort()
+    for i, start in enumerate(starts):
+        # a send's place is taken before it starts and counts a period after it ends
+        within = sum(1 for s in starts[i:] if s < start + rate.period - 0.005)
+        assert within <= rate.count, f"{within} sends started within one period"
+    assert elapsed >= 1.0  # 60 sends at 30/s: the second 30 waited for the first
+    if backend.budget is not limiters[1].shared:
+        await limiters[1].aclose()
+
+
+async def test_a_pause_by_one_limiter_stops_the_other(backend: Backend) -> None:
+    limits = RateLimits(overall=Rate(100, 1.0), private=Rate(100, 1.0), group=None)
+    first = RateLimiter(limits, shared=backend.budget)
+    second = RateLimiter(limits, shared=backend.another())
+    first.pause(0.5)  # after a 429 met by the first
+    first.pause_chat(9, 0.8)
+    await first.settled()
+    began = time.monotonic()
+    async with second.slot(1, "private"):
+        assert time.monotonic() - began >= 0.45
+    async with second.slot(9, "private"):
+        assert time.monotonic() - began >= 0.75
+    await second.settled()
+    if backend.budget is not second.shared:
+        await second.aclose()
+
+
+# ------------------------------------------------------------- the limiter's side
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+class FlakyBudget(MemoryBudget):
+    """A budget whose server does not answer the first ``failures`` times."""
+
+    def __init__(self, clock: Callable[[], float], failures: int) -> None:
+        super().__init__(clock)
+        self.failures = failures
+
+    async def take(
+        self, claim: str, claims: Sequence[Claim], pauses: Sequence[str], hold: float
+    ) -> float:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("connection refused")
+        return await super().take(claim, claims, pauses, hold)
+
+
+async def test_the_waiting_is_the_limiters_and_runs_on_its_clock() -> None:
+    fake = FakeTime()
+    budget = MemoryBudget(fake)
+    limits = RateLimits(overall=Rate(2, 1.0), private=None, group=None)
+    a = RateLimiter(limits, clock=fake, sleep=fake.sleep, shared=budget)
+    b = RateLimiter(limits, clock=fake, sleep=fake.sleep, shared=budget)
+    a.release(await a.acquire(1, "private"))
+    a.release(await a.acquire(2, "private"))
+    await a.settled()
+    # b's own windows are empty: the shared one makes it wait for a's sends to leave it
+    b.release(await b.acquire(3, "private"))
+    await b.settled()
+    assert fake.sleeps == [pytest.approx(1.0)]
+    assert budget.stamps(OVERALL_KEY) == [pytest.approx(101.0)]  # a's two have left
+
+
+async def test_an_unanswering_budget_holds_sends_back_and_then_lets_them_go(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = FakeTime()
+    limiter = RateLimiter(
+        RateLimits.telegram(), clock=fake, sleep=fake.sleep, shared=FlakyBudget(fake, 2)
+    )
+    limiter.release(await limiter.acquire(1, "private"))
+    assert fake.sleeps == [1.0, 1.0]
+    assert "does not answer" in caplog.text and "answers again" in caplog.text
+
+
+async def test_a_place_not_given_by_the_budget_is_given_back_locally() -> None:
+    fake = FakeTime()
+    budget = MemoryBudget(fake)
+    await budget.pause(OVERALL_KEY, 5.0)
+    limiter = RateLimiter(
+        RateLimits(overall=Rate(1, 1.0), private=None, group=None),
+        clock=fake,
+        sleep=fake.sleep,
+        shared=budget,
+    )
+    ticket = await limiter.acquire(1, "private")
+    assert fake.sleeps == [pytest.approx(5.0)]  # the other process's pause, in full
+    assert ticket.claim and ticket.shared_keys == (OVERALL_KEY,)
+    limiter.release(ticket)
+    assert limiter.delay(2, "private") == pytest.approx(1.0)  # one send counted, not two
+
+
+# ------------------------------------------------------------- configuration
+
+
+def config_with(shared_limits: str) -> Config:
+    return Config(
+        delivery=DeliveryConfig(shared_limits=shared_limits),
+        telegram=TelegramConfig(token="123456:secret"),
+    )
+
+
+def test_shared_limits_are_chosen_by_configuration(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}")
+    try:
+        limits = RateLimits.telegram()
+        assert build_limiter(config_with("auto"), store, limits).shared is None  # SQLite
+        assert build_limiter(config_with("none"), store, limits).shared is None
+        database = build_limiter(config_with("database"), store, limits).shared
+        assert isinstance(database, DatabaseBudget) and database.store is store.budget
+        redis = build_limiter(config_with("redis://127.0.0.1:6379/0"), store, limits).shared
+        assert isinstance(redis, RedisBudget) and redis.prefix == "newsbot:123456:budget:"
+        assert isinstance(shared_budget("auto", "postgresql", store.budget, "p:"), DatabaseBudget)
+    finally:
+        store.close()
+    assert redis_prefix("123456:secret") == "newsbot:123456:budget:"
+    with pytest.raises(ConfigError):
+        shared_budget("memcached://x", "sqlite", None, "p:")
+
+
+def test_shared_limits_in_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./config.toml
+    path = tmp_path / "budget.toml"
+    path.write_text('[delivery]\nshared_limits = "redis://127.0.0.1:6379/0"\n', encoding="utf-8")
+    assert load_config(path, env={}).delivery.shared_limits == "redis://127.0.0.1:6379/0"
+    assert load_config(None, env={}).delivery.shared_limits == "auto"
+    path.write_text('[delivery]\nshared_limits = "yes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="shared_limits"):
+        load_config(path, env={})
+
+
+# ------------------------------------------------- two deliverers, one Bot API
+
+
+@pytest.mark.filterwarnings("ignore:.*retry_after:DeprecationWarning")
+async def test_two_deliverers_sharing_a_budget_get_no_429(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Two deliverers (two outboxes, as two processes would drain) send to one fake Bot
+    API that enforces Telegram's limits: each alone may send 40/s, together too."""
+    from tests.fakebotapi import FakeBotApi, FloodLimits
+    from tests.fakebotapi import Rate as ServerRate
+    from tests.test_delivery import Factory
+
+    server_limits = FloodLimits(overall=ServerRate(40, 1.0))
+    limits = DeliveryLimits(overall_per_second=40, workers=8)
+    stores = [Store.open(f"sqlite:///{tmp_path / f'outbox{i}.db'}") for i in range(2)]
+    budgets = [backend.budget, backend.another()]
+    try:
+        with FakeBotApi(flood_limits=server_limits) as api:
+            for i, store in enumerate(stores):
+                factory = Factory(store.engine)
+                for chat in range(5000 + i * 1000, 5000 + i * 1000 + 50):
+                    api.add_private_chat(chat)
+                    factory.digest(chat)
+            async with telegram.Bot(**api.bot_kwargs()) as bot:
+                limiters = [RateLimiter(limits.rate_limits(), shared=b) for b in budgets]
+                deliverers = [
+                    Deliverer(store.outbox, bot, limits, limiter=limiter)
+                    for store, limiter in zip(stores, limiters, strict=True)
+                ]
+                began = time.monotonic()
+                reports = await asyncio.gather(*(d.drain(timeout=30) for d in deliverers))
+                elapsed = time.monotonic() - began
+                for limiter in limiters:
+                    await limiter.settled()
+            assert [r.sent for r in reports] == [50, 50]
+            assert all(r.pending == 0 and r.flood_waits == 0 for r in reports)
+            assert api.throttled() == 0
+            assert len(api.sent()) == 100
+            assert elapsed >= 1.4  # 100 messages at 40/s in all, not 40/s each
+    finally:
+        for store in stores:
+            store.close()
+        if budgets[1] is not budgets[0]:
+            await budgets[1].aclose()
