@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import click
 
 from newsbot.cli import State, _errors, _open_store, pass_state
-from newsbot.ops.status import LeaseRow, SourceLine, Status
+from newsbot.ops.status import SourceLine, Status
+from newsbot.store.leases import Lease
 
 __all__ = ["age_text", "status", "status_text"]
 
@@ -36,18 +37,13 @@ def _when(moment: datetime | None) -> str:
     return "-" if moment is None else moment.astimezone().strftime("%m-%d %H:%M")
 
 
-def _lease_line(row: LeaseRow, now: datetime) -> str:
-    if row.holder is None:
-        return f"{row.name}: nobody holds it"
-    until = row.until
-    if until is None:
-        return f"{row.name}: held by {row.holder}"
-    left = (until - now).total_seconds()
+def _leader_line(lease: Lease | None, now: datetime) -> str:
+    if lease is None:
+        return "nobody holds the lease"
+    left = (lease.expires_at - now).total_seconds()
     state = f"in {age_text(left)}" if left >= 0 else f"lapsed {age_text(-left)} ago"
-    return (
-        f"{row.name}: held by {row.holder} until "
-        f"{until.astimezone().strftime('%H:%M:%S')} ({state})"
-    )
+    until = lease.expires_at.astimezone().strftime("%H:%M:%S")
+    return f"held by {lease.holder} until {until} ({state})"
 
 
 def _source_line(source: SourceLine) -> str:
@@ -76,12 +72,7 @@ def status_text(found: Status, now: datetime) -> str:
         f"today          {found.sent_today} sent, {found.failed_today} failed,"
         f" {found.flood_waits_today} flood waits (429)",
     ]
-    if found.leases is not None:
-        if not found.leases:
-            lines.append("leases         none held (no instance is leader)")
-        for number, row in enumerate(found.leases):
-            label = "leases" if number == 0 else ""
-            lines.append(f"{label:<15}{_lease_line(row, now)}")
+    lines.append(f"leader         {_leader_line(found.leader, now)}")
     lines.append(f"sources        {len(found.sources) or 'none'}")
     lines.extend(_source_line(s) for s in found.sources)
     return "\n".join(lines)

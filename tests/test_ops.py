@@ -18,7 +18,6 @@ import pytest
 import telegram
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, inspect
 
 from newsbot.bot.replies import PerChatUpdates
 from newsbot.cli import cli
@@ -262,24 +261,6 @@ def _status(url: str, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def _hold_leader_lease(store: Store, holder: str, until: datetime) -> None:
-    """A leader lease row, in the leadership's table when it exists, else in one like it."""
-    metadata = MetaData()
-    if inspect(store.engine).has_table("leases"):
-        table = Table("leases", metadata, autoload_with=store.engine)
-    else:
-        table = Table(
-            "leases",
-            metadata,
-            Column("name", String(64), primary_key=True),
-            Column("holder", String(128), nullable=False),
-            Column("expires_at", DateTime(timezone=True), nullable=False),
-        )
-        metadata.create_all(store.engine)
-    with store.engine.begin() as conn:
-        conn.execute(insert(table).values(name="leader", holder=holder, expires_at=until))
-
-
 def test_status_prints_the_facts_and_json(db_url: str) -> None:
     store = Store.open(db_url)
     try:
@@ -292,8 +273,9 @@ def test_status_prints_the_facts_and_json(db_url: str) -> None:
             added_by="test",
             now=datetime.now(UTC),
         )
-        until = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=25)
-        _hold_leader_lease(store, "host-a:4242:beef", until)
+        now = datetime.now(UTC).replace(microsecond=0)
+        assert store.leases.acquire("leader", "host-a:4242:beef", timedelta(seconds=25), now)
+        until = now + timedelta(seconds=25)
     finally:
         store.close()
 
@@ -304,7 +286,7 @@ def test_status_prints_the_facts_and_json(db_url: str) -> None:
     assert "subscriptions  1 active, 0 inactive" in out
     assert "outbox         2 pending, oldest" in out
     assert "today          0 sent, 0 failed" in out
-    assert "leader: held by host-a:4242:beef until" in out
+    assert "leader         held by host-a:4242:beef until" in out
     assert "city [new]" in out
 
     code, out, _ = _status(db_url, "--json")
@@ -317,9 +299,8 @@ def test_status_prints_the_facts_and_json(db_url: str) -> None:
     assert found["outbox"]["pending"] == 2 and found["outbox"]["oldest_age_seconds"] >= 0
     assert found["today"] == {"sent": 0, "failed": 0, "flood_waits": 0}
     assert [s["name"] for s in found["sources"]] == ["city"]
-    [lease] = found["leases"]
-    assert lease["name"] == "leader" and lease["holder"] == "host-a:4242:beef"
-    assert datetime.fromisoformat(lease["until"]) == until
+    assert found["leader"]["holder"] == "host-a:4242:beef"
+    assert datetime.fromisoformat(found["leader"]["until"]) == until
 
 
 def test_status_exits_3_when_the_database_cannot_be_used() -> None:

@@ -14,9 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.store import Store
 from newsbot.store.engine import schema_revision
-from newsbot.store.health import leases, ping
+from newsbot.store.health import ping
+from newsbot.store.leases import Lease
 
-__all__ = ["Health", "LeaseRow", "SourceLine", "Status", "check_health", "gather_status"]
+__all__ = ["LEADER", "Health", "SourceLine", "Status", "check_health", "gather_status"]
+
+LEADER = "leader"  # the lease of the instance that polls Telegram and schedules
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -110,32 +113,6 @@ class SourceLine:
 
 
 @dataclass(frozen=True, slots=True)
-class LeaseRow:
-    """One row of the leases table, read without knowing its columns."""
-
-    values: dict[str, Any]
-
-    def _first(self, *names: str) -> Any:
-        return next((self.values[n] for n in names if self.values.get(n) is not None), None)
-
-    @property
-    def name(self) -> str:
-        return str(self._first("name", "lease", "key", "id") or "lease")
-
-    @property
-    def holder(self) -> str | None:
-        value = self._first("holder", "owner", "holder_id", "instance", "node")
-        return None if value is None else str(value)
-
-    @property
-    def until(self) -> datetime | None:
-        value = self._first("expires_at", "until", "expires", "valid_until", "deadline")
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-        return None
-
-
-@dataclass(frozen=True, slots=True)
 class Status:
     """Everything ``newsbot status`` shows."""
 
@@ -151,7 +128,7 @@ class Status:
     failed_today: int
     flood_waits_today: int
     sources: tuple[SourceLine, ...]
-    leases: tuple[LeaseRow, ...] | None  # None: no leases table
+    leader: Lease | None  # None: no instance has taken the lease
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -186,12 +163,9 @@ class Status:
                 }
                 for s in self.sources
             ],
-            "leases": None
-            if self.leases is None
-            else [
-                {"name": row.name, "holder": row.holder, "until": _iso(row.until)}
-                for row in self.leases
-            ],
+            "leader": None
+            if self.leader is None
+            else {"holder": self.leader.holder, "until": _iso(self.leader.expires_at)},
         }
 
 
@@ -203,7 +177,7 @@ def gather_status(store: Store, database: str, tz: ZoneInfo, now: datetime) -> S
     stats = store.outbox.stats(midnight, errors=0, inactive=0)
     oldest = store.outbox.oldest_pending_at()
     subs = store.subscriptions.counts()
-    rows = leases(store.engine)
+    leader = store.leases.get(LEADER)
     return Status(
         database=database,
         schema=current,
@@ -229,5 +203,5 @@ def gather_status(store: Store, database: str, tz: ZoneInfo, now: datetime) -> S
             )
             for s in store.sources.all()
         ),
-        leases=None if rows is None else tuple(LeaseRow(row) for row in rows),
+        leader=leader,
     )
