@@ -102,7 +102,7 @@ class OpsServer:
         self.store = store
         self.role = role
         self.metrics = metrics
-        self.last_telegram_ok = last_telegram_ok or self._last_sent
+        self._last_ok = last_telegram_ok
         self.executor = ThreadPoolExecutor(2, thread_name_prefix="ops-db")
         self.registry = CollectorRegistry()
         self.registry.register(_Forward(metrics.registry))
@@ -127,9 +127,15 @@ class OpsServer:
         host, port = self.httpd.server_address[:2]
         return str(host), int(port)
 
-    def _last_sent(self) -> datetime | None:
+    def last_telegram_ok(self) -> datetime | None:
+        """The later of what the process reports (``last_telegram_ok``: polls, replies)
+        and the last message the outbox got accepted."""
         stamp = self.metrics.last_success()
-        return datetime.fromtimestamp(stamp, UTC) if stamp is not None else None
+        known = [datetime.fromtimestamp(stamp, UTC)] if stamp is not None else []
+        reported = self._last_ok() if self._last_ok is not None else None
+        if reported is not None:
+            known.append(reported)
+        return max(known, default=None)
 
     def health(self) -> Health:
         return check_health(
@@ -197,13 +203,12 @@ def serve_ops(services: _Services, config: OpsConfig | None = None) -> Callable[
     ops = config or services.config.ops
     if not ops.port:
         return lambda: None
-    has_own = hasattr(services, "last_telegram_ok")
     server = OpsServer(
         services.store,
         ops.listen,
         ops.port,
         role=lambda: _role_of(services),
-        last_telegram_ok=(lambda: _last_ok_of(services)) if has_own else None,
+        last_telegram_ok=lambda: _last_ok_of(services),
     )
     host, port = server.address
     log.info("ops endpoint on http://%s:%d/metrics and /healthz", host, port)
