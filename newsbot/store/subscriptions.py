@@ -342,13 +342,13 @@ class SubscriptionStore:
         plan = plan_query(list(spec.filters.include))
         excluded_terms = [t for t in (normalize(w).strip() for w in spec.filters.exclude) if t]
         params = {"subscription_pk": subscription.id, "tag_names": names}
-        conditions: list[Any] = [_NOT_DELIVERED]
-        if spec.filters.tags:
-            conditions.append(_TAGGED)
+        tagged = [_TAGGED] if spec.filters.tags else []
         excluded = [
             ~articles.c.search_text.contains(term, autoescape=True) for term in excluded_terms
         ]
         newest = (articles.c.sort_at.desc(), articles.c.pk.desc())
+        # Conditions go cheapest first (SQLite checks them in the order given): the index
+        # range, tags, the gram index, delivery, and last the text.
         if cursor is None:
             anchor = conn.execute(
                 select(func.max(articles.c.sort_at)).where(articles.c.sort_at <= now)
@@ -356,14 +356,16 @@ class SubscriptionStore:
             # No "ingest_seq <= upto" here: the column lies past the text on disk, so
             # checking it reads every row's text. An ingest committing meanwhile may
             # have articles in this digest; the next one does not repeat them (delivered).
-            conditions.append(articles.c.sort_at >= (anchor or now) - look_back)
-            if plan is not None:
-                conditions += [
-                    articles.c.search_text.contains(t, autoescape=True) for t in plan.terms
-                ]
+            words = [] if plan is None else plan.terms
             picked = (
                 select(articles.c.pk)
-                .where(*conditions, *excluded)
+                .where(
+                    articles.c.sort_at >= (anchor or now) - look_back,
+                    *tagged,
+                    _NOT_DELIVERED,
+                    *(articles.c.search_text.contains(t, autoescape=True) for t in words),
+                    *excluded,
+                )
                 .order_by(*newest)
                 .limit(spec.max_items)
             )
@@ -375,12 +377,14 @@ class SubscriptionStore:
         if cursor >= upto:
             return []  # nothing ingested since the last digest
         in_range = [articles.c.ingest_seq > cursor, articles.c.ingest_seq <= upto]
-        conditions += in_range
+        conditions: list[Any] = [*in_range, *tagged]
         if plan is not None:  # the gram index lookup, bounded to the new articles
             min_pk = conn.execute(select(func.min(articles.c.pk)).where(*in_range)).scalar()
             if min_pk is None:
                 return []
             conditions.append(grams_match(self.dialect, articles.c.pk, plan.grams, min_pk=min_pk))
+        conditions.append(_NOT_DELIVERED)
+        if plan is not None:
             conditions += [
                 articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm
             ]
