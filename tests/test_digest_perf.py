@@ -134,3 +134,21 @@ def test_look_back_covers_one_regular_digest() -> None:
     assert look_back(SubscriptionSpec(weekdays_only=True)) == timedelta(days=3)
     weekdays = SubscriptionSpec(times=("20:00", "08:00"), weekdays_only=True)
     assert look_back(weekdays) == timedelta(hours=60)  # Friday 20:00 to Monday 08:00
+
+
+def test_a_weekdays_only_first_digest_covers_the_weekend(store: Store) -> None:
+    from zoneinfo import ZoneInfo
+
+    from newsbot.digests import DigestBuilder
+    from newsbot.render import Renderer
+
+    save(store, 1, NOW - timedelta(hours=60))  # Friday evening, seen on Monday morning
+    save(store, 2, NOW)
+    builder = DigestBuilder(store, Renderer(ZoneInfo("Asia/Shanghai")))
+    daily, weekdays = (
+        store.subscriptions.get(subscribe(store, weekdays_only=flag)) for flag in (False, True)
+    )
+    assert daily is not None and weekdays is not None
+    assert make_article(1).title not in "".join(builder.preview(daily, NOW, None))
+    assert make_article(1).title in "".join(builder.preview(weekdays, NOW, None))
+    assert make_article(2).title in "".join(builder.preview(daily, NOW, None))
