@@ -12,7 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -45,6 +45,7 @@ class Backend:
     name: str
     budget: MemoryBudget | DatabaseBudget | RedisBudget
     stamps: Callable[[str], object]
+    others: list[Store] = field(default_factory=list)  # closed by the fixture
 
     def another(self) -> MemoryBudget | DatabaseBudget | RedisBudget:
         """A second handle on the same budget, as another process would hold."""
@@ -52,8 +53,10 @@ class Backend:
             return RedisBudget(
                 aioredis.Redis.from_url(os.environ[REDIS_ENV]), self.budget.prefix
             )
-        if isinstance(self.budget, DatabaseBudget):
-            return DatabaseBudget(Store(self.budget.store.engine).budget)
+        if isinstance(self.budget, DatabaseBudget):  # an engine, a pool of its own
+            url = self.budget.store.engine.url.render_as_string(hide_password=False)
+            self.others.append(Store.open(url))
+            return DatabaseBudget(self.others[-1].budget)
         return self.budget
 
 
@@ -102,9 +105,12 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             url = request.getfixturevalue("postgres_url")
         store = Store.open(url)
         store.budget.clear()
+        made = Backend(name, DatabaseBudget(store.budget), store.budget.stamps)
         try:
-            yield Backend(name, DatabaseBudget(store.budget), store.budget.stamps)
+            yield made
         finally:
+            for other in made.others:
+                other.close()
             store.close()
 
 
