@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -20,6 +20,7 @@ __all__ = ["create_store_engine", "migrate", "schema_revision"]
 
 log = logging.getLogger(__name__)
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 0x6E657773  # PostgreSQL advisory lock key: one migrating instance at a time
 
 
 def create_store_engine(url: str) -> Engine:
@@ -64,6 +65,11 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg = _alembic_config()
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Instances starting together: the others wait, then find nothing to do.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
             cfg.attributes["connection"] = connection
             before = MigrationContext.configure(connection).get_current_revision()
             command.upgrade(cfg, revision)

@@ -103,9 +103,9 @@ class UpdateLog:
         statement = insert(handled_updates).values(update_id=update_id, at=now)
         statement = statement.on_conflict_do_nothing(  # type: ignore[attr-defined]
             index_elements=[handled_updates.c.update_id]
-        )
+        ).returning(handled_updates.c.update_id)  # rowcount is not reliable here
         with self.engine.begin() as conn:
-            return bool(conn.execute(statement).rowcount)
+            return conn.execute(statement).first() is not None
 
     def prune(self, before: datetime) -> int:
         """Forget the updates handled before ``before``; returns how many."""
