@@ -20,7 +20,14 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsbot.config import Config, DatabaseConfig, load_config
-from newsbot.errors import ConfigError, FileTooLargeError, NewsbotError, SeedError, StoreError
+from newsbot.errors import (
+    ConfigError,
+    FileTooLargeError,
+    InstanceConflictError,
+    NewsbotError,
+    SeedError,
+    StoreError,
+)
 from newsbot.models import ArticleIn, format_published
 from newsbot.telegram_text import html_to_plain
 
@@ -415,23 +422,47 @@ To preview what readers will see without Telegram, try:
 
 
 @cli.command()
+@click.option(
+    "--webhook",
+    "webhook_url",
+    default="",
+    metavar="URL",
+    help="receive updates on this public https URL instead of long polling "
+    "([telegram] webhook_listen, webhook_port, webhook_secret)",
+)
 @pass_state
-def run(state: State) -> None:
+def run(state: State, webhook_url: str) -> None:
     """Run the Telegram bot (long polling) until Ctrl-C or SIGTERM.
 
     Applies migrations, ingests new or changed seed files, and keeps ingesting
     every seeds.ingest_interval_minutes. The token comes from
     NEWSBOT_TELEGRAM_TOKEN or [telegram] token; NEWSBOT_TELEGRAM_BASE_URL points
-    at a self-hosted Bot API server.
+    at a self-hosted Bot API server. Several instances may share one PostgreSQL
+    database: one leads (polls, schedules), the others stand by and send from the
+    outbox; on SQLite a second instance is refused.
     """
     config = state.config
     if not config.telegram.token:
         click.echo(f"error: {NO_TOKEN}", err=True)
         sys.exit(2)
+    if webhook_url and not webhook_url.startswith(("https://", "http://")):
+        click.echo("error: --webhook takes the public URL, e.g. https://host/path", err=True)
+        sys.exit(2)
+    if webhook_url and not config.telegram.webhook_secret:
+        click.echo(
+            "error: --webhook needs a secret token: [telegram] webhook_secret or "
+            "NEWSBOT_TELEGRAM_WEBHOOK_SECRET",
+            err=True,
+        )
+        sys.exit(2)
     from newsbot.bot.app import run as run_bot
 
     with _errors():
-        run_bot(config, _open_store(config))
+        try:
+            run_bot(config, _open_store(config), webhook_url=webhook_url)
+        except InstanceConflictError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
 
 
 # ---------------------------------------------------------------------- terminal twins

@@ -13,6 +13,7 @@ the defaults are relative to the working directory.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -75,6 +76,17 @@ class TelegramConfig:
     base_url: str = field(
         default="",
         metadata={"help": "Bot API base, python-telegram-bot base_url form; empty = Telegram"},
+    )
+    webhook_listen: str = field(
+        default="127.0.0.1",
+        metadata={"help": "newsbot run --webhook: address the webhook is served on"},
+    )
+    webhook_port: int = field(
+        default=8443, metadata={"help": "newsbot run --webhook: port the webhook is served on"}
+    )
+    webhook_secret: str = field(
+        default="",
+        metadata={"help": "token Telegram sends with each update (1-256 of A-Z a-z 0-9 _ -)"},
     )
 
 
@@ -194,6 +206,9 @@ ENV_OVERRIDES: Mapping[str, tuple[str, str]] = {
     "NEWSBOT_SEEDS_DIR": ("seeds", "dir"),
     "NEWSBOT_TELEGRAM_TOKEN": ("telegram", "token"),
     "NEWSBOT_TELEGRAM_BASE_URL": ("telegram", "base_url"),
+    "NEWSBOT_TELEGRAM_WEBHOOK_LISTEN": ("telegram", "webhook_listen"),
+    "NEWSBOT_TELEGRAM_WEBHOOK_PORT": ("telegram", "webhook_port"),
+    "NEWSBOT_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
     "NEWSBOT_TIMEZONE": ("bot", "timezone"),
     "NEWSBOT_TEMPLATES_DIR": ("bot", "templates_dir"),
     "NEWSBOT_ADMINS": ("bot", "admins"),
@@ -450,6 +465,12 @@ def _validate(config: Config) -> None:
         raise ConfigError("ops.port must be from 0 (off) to 65535")
     if config.ops.port and not config.ops.listen.strip():
         raise ConfigError("ops.listen must be an address, e.g. 127.0.0.1 or 0.0.0.0")
+    telegram = config.telegram
+    if not 1 <= telegram.webhook_port <= 65535:
+        raise ConfigError("telegram.webhook_port must be from 1 to 65535")
+    secret = telegram.webhook_secret
+    if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise ConfigError("telegram.webhook_secret must be 1-256 of A-Z, a-z, 0-9, _ and -")
     base = config.telegram.base_url
     if base and not base.startswith(("http://", "https://")):
         raise ConfigError("telegram.base_url must start with http:// or https://")

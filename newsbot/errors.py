@@ -17,6 +17,7 @@ error handler turns them into polite replies::
     ├── SourceError            a live source cannot be added, changed or removed
     ├── FetchError             a URL cannot be fetched (robots, status, network, size, ...)
     ├── StoreError             the database cannot be reached or migrated
+    ├── InstanceConflictError  another ``newsbot run`` uses this SQLite database
     └── QueryError             a reader's query is not acceptable (too long, empty, ...)
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "FetchError",
     "FetchErrorKind",
     "FileTooLargeError",
+    "InstanceConflictError",
     "InvalidRecordError",
     "NewsbotError",
     "NoArticleError",
@@ -115,6 +117,10 @@ class FetchError(NewsbotError):
 
 class StoreError(NewsbotError):
     """The database cannot be reached, created or migrated."""
+
+
+class InstanceConflictError(NewsbotError):
+    """Another instance holds the database (SQLite runs one instance); names the holder."""
 
 
 class QueryError(NewsbotError):

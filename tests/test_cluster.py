@@ -3,11 +3,126 @@ kill -9, a second instance refused on SQLite, and webhook mode with repeated upd
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from newsbot.store import Store
+from tests.factories import make_page_text
+from tests.fakebotapi import FakeBotApi, FloodLimits
 from tests.test_delivery import Factory
+
+REPO = Path(__file__).resolve().parents[1]
+READER = 5001
+SECRET = "s3cret-token_for-tests"
+
+
+# ------------------------------------------------------------------- processes
+
+
+@dataclass
+class Instance:
+    """One ``newsbot run`` process, its log in a file (a pipe could fill and block it)."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    started: float = field(default_factory=time.monotonic)
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_log(self, pattern: str, timeout: float) -> float:
+        """Wait until the log matches ``pattern``; the monotonic time it was seen."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.text()):
+                return time.monotonic()
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name}: no {pattern!r} in its log:\n{self.text()[-3000:]}")
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+
+class Cluster:
+    """Instances of ``newsbot run`` on one database and one fake Bot API."""
+
+    def __init__(self, tmp_path: Path, api: FakeBotApi, db_url: str) -> None:
+        self.tmp_path = tmp_path
+        self.api = api
+        self.db_url = db_url
+        self.seeds = tmp_path / "seeds"
+        self.seeds.mkdir(exist_ok=True)
+        (self.seeds / "a.txt").write_text(make_page_text(1), encoding="utf-8")
+        self.instances: list[Instance] = []
+
+    def start(self, name: str, *args: str, **env: str) -> Instance:
+        environ = {
+            **os.environ,
+            "NEWSBOT_TELEGRAM_TOKEN": self.api.token,
+            "NEWSBOT_TELEGRAM_BASE_URL": self.api.base_url,
+            "NEWSBOT_DATABASE_URL": self.db_url,
+            "NEWSBOT_SEEDS_DIR": str(self.seeds),
+            "NEWSBOT_CONFIG": "",
+            "NEWSBOT_LOG_LEVEL": "INFO",
+            **env,
+        }
+        log = self.tmp_path / f"{name}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "newsbot", "run", *args],
+                cwd=REPO,
+                env=environ,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        instance = Instance(name, process, log)
+        self.instances.append(instance)
+        return instance
+
+    def close(self) -> None:
+        for instance in self.instances:
+            if instance.process.poll() is None:
+                instance.process.kill()
+                instance.process.wait(timeout=10)
+
+
+@contextmanager
+def _cluster(tmp_path: Path, api: FakeBotApi, url: str) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path, api, url)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _replies(api: FakeBotApi, chat_id: int) -> list[str]:
+    return [m.plain for m in api.sent(chat_id)]
+
 
 # ------------------------------------------------------------------- outbox claims
 
@@ -77,4 +192,184 @@ def test_claims_keep_chat_order_and_release_gives_back(store: Store) -> None:
     store.outbox.mark_retry(second, now + timedelta(seconds=5), "network error")
     assert store.outbox.due(now, 10) == []  # the retry waits; the third never overtakes it
     assert [m.pk for m in store.outbox.due(now + timedelta(seconds=6), 10)] == [second]
-    assert third > second
+    assert isinstance(third, int) and third > second
+
+
+# ------------------------------------------------------------- several instances
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_three_instances_one_leader_one_reply_per_command(tmp_path: Path, db_url: str) -> None:
+    with FakeBotApi() as api, _cluster(tmp_path, api, db_url) as cluster:
+        first = cluster.start("a")
+        first.wait_log(r"role: leader", 60)
+        api.wait_until_sync(lambda: api.is_polling, timeout=30)
+        others = [cluster.start("b"), cluster.start("c")]
+        for other in others:
+            other.wait_log(r"role: standby", 60)
+            other.wait_log(r"outbox delivery running", 30)
+        readers = [READER + i for i in range(5)]
+        for reader in readers:
+            api.push_message(reader, None, "/latest")
+        for reader in readers:
+            (reply,) = api.wait_for_sync(1, chat_id=reader, timeout=20)
+            assert "第1号测试新闻" in reply.plain
+        time.sleep(2)  # any second reply would have come by now
+        assert all(len(api.sent(reader)) == 1 for reader in readers)
+        # No polling fight. (On the way out the leader gives its lease back and the next
+        # one polls: the fake then ends the old, abandoned long poll with a 409.)
+        assert not [r for r in api.requests("getUpdates") if r.status == 409]
+        leaders = sum("role: leader" in instance.text() for instance in cluster.instances)
+        codes = [instance.stop() for instance in cluster.instances]
+        logs = [instance.text() for instance in cluster.instances]
+    assert codes == [0, 0, 0], logs
+    assert leaders == 1
+    assert all("Traceback" not in text and api.token not in text for text in logs)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_leader_killed_mid_fan_out_a_standby_takes_over(
+    tmp_path: Path, db_url: str, store: Store
+) -> None:
+    chats = [10_000 + i for i in range(200)]
+    with FakeBotApi(flood_limits=FloodLimits()) as api:
+        for chat in chats:
+            api.add_private_chat(chat)
+        with _cluster(tmp_path, api, db_url) as cluster:
+            leader = cluster.start("leader")
+            leader.wait_log(r"role: leader", 60)
+            api.wait_until_sync(lambda: api.is_polling, timeout=30)
+            standby = cluster.start("standby")
+            standby.wait_log(r"role: standby", 60)
+            standby.wait_log(r"outbox delivery running", 30)
+            factory = Factory(store.engine)
+            for chat in chats:
+                factory.digest(chat)
+            api.wait_until_sync(lambda: len(api.sent()) >= 60, timeout=30)
+            leader.process.send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+            leader.process.wait(timeout=10)
+            sent_at_kill = len(api.sent())
+            api.push_message(READER, None, "/latest")
+            took_over = standby.wait_log(r"role: leader", 30) - killed
+            (reply,) = api.wait_for_sync(
+                1, chat_id=READER, timeout=max(1, 45 - (time.monotonic() - killed))
+            )
+            answered = time.monotonic() - killed
+            api.wait_until_sync(lambda: {m.chat_id for m in api.sent()} >= set(chats), timeout=60)
+            done = time.monotonic() - killed
+            per_chat = Counter(m.chat_id for m in api.sent() if m.chat_id in set(chats))
+            code = standby.stop()
+            log = standby.text()
+    repeats = sum(n - 1 for n in per_chat.values())
+    print(
+        f"\nkill -9 after {sent_at_kill} of {len(chats)} sent: takeover {took_over:.1f} s, "
+        f"reader answered {answered:.1f} s, all delivered {done:.1f} s after the kill, "
+        f"{repeats} repeats, {api.throttled()} 429s"
+    )
+    assert "第1号测试新闻" in reply.plain
+    assert sent_at_kill < len(chats)  # killed in the middle
+    assert set(per_chat) == set(chats)  # every chat got its digest
+    assert repeats <= 4  # at most the leader's sends in flight (its 4 workers)
+    assert took_over < 30
+    assert answered < 45
+    assert code == 0, log[-3000:]
+    assert store.outbox.pending_count() == 0
+    assert api.throttled() == 0  # Telegram's limits held for both instances together
+
+
+def test_sqlite_refuses_a_second_instance_and_a_restart_after_kill_9_runs(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    with FakeBotApi() as api, _cluster(tmp_path, api, sqlite_url) as cluster:
+        first = cluster.start("first")
+        first.wait_log(r"role: leader", 60)
+        second = cluster.start("second")
+        code = second.process.wait(timeout=30)
+        refused = second.text()
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=10)
+        again = cluster.start("again")  # its lease is still live, but its process is gone
+        again.wait_log(r"role: leader", 60)
+        api.push_message(READER, None, "/latest")
+        (reply,) = api.wait_for_sync(1, chat_id=READER, timeout=20)
+        assert again.stop() == 0, again.text()[-3000:]
+    assert code == 2
+    lines = [line for line in refused.splitlines() if line.startswith("error:")]
+    assert lines == [line for line in refused.splitlines() if "another newsbot run" in line], (
+        refused
+    )
+    assert len(lines) == 1 and "several instances need PostgreSQL" in lines[0]
+    assert "Traceback" not in refused
+    assert "第1号测试新闻" in reply.plain
+
+
+# ------------------------------------------------------------------- webhooks
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_webhook_mode_every_instance_serves_and_a_repeat_is_handled_once(
+    tmp_path: Path, db_url: str
+) -> None:
+    ports = [_free_port(), _free_port()]
+    public = f"http://127.0.0.1:{ports[0]}/hook"  # what a load balancer would stand for
+    with FakeBotApi() as api, _cluster(tmp_path, api, db_url) as cluster:
+        instances = [
+            cluster.start(
+                name,
+                "--webhook",
+                public,
+                NEWSBOT_TELEGRAM_WEBHOOK_PORT=str(port),
+                NEWSBOT_TELEGRAM_WEBHOOK_SECRET=SECRET,
+            )
+            for name, port in zip(("a", "b"), ports, strict=True)
+        ]
+        for instance in instances:
+            instance.wait_log(r"webhook served on", 60)
+            instance.wait_log(r"role: (leader|standby)", 60)
+        api.wait_until_sync(lambda: api.webhook is not None, timeout=30)
+        assert api.webhook == (public, SECRET)
+        urls = [f"http://127.0.0.1:{port}/hook" for port in ports]
+        first = api.push_message(READER, None, "/latest")
+        assert api.post_to_webhook(first, url=urls[1]) == 200
+        (reply,) = api.wait_for_sync(1, chat_id=READER, timeout=20)
+        # Telegram delivers it again, this time to the other instance: handled once.
+        assert api.post_to_webhook(first, url=urls[0]) == 200
+        assert api.post_to_webhook(first, url=urls[1]) == 200
+        second = api.push_message(READER + 1, None, "/latest")
+        assert api.post_to_webhook(second, url=urls[0], secret="wrong") == 403
+        assert api.post_to_webhook(second, url=urls[0]) == 200
+        api.wait_for_sync(1, chat_id=READER + 1, timeout=20)
+        time.sleep(2)  # a second reply would have come by now
+        assert len(api.sent(READER)) == 1 and len(api.sent(READER + 1)) == 1
+        codes = [instance.stop() for instance in instances]
+        logs = [instance.text() for instance in instances]
+    assert "第1号测试新闻" in reply.plain
+    assert codes == [0, 0], logs
+    assert len(api.requests("setWebhook")) == 1  # only the leader registers it
+    assert not api.requests("getUpdates")  # nobody polls in webhook mode
+    assert sum("handled already" in text for text in logs) >= 2
+
+
+def test_an_update_id_is_handled_once(store: Store) -> None:
+    now = datetime.now(UTC)
+    assert store.updates.first_time(41, now)
+    assert not store.updates.first_time(41, now)
+    assert store.updates.first_time(42, now + timedelta(days=2))
+    assert store.updates.prune(now + timedelta(days=1)) == 1
+    assert store.updates.first_time(41, now)  # forgotten after a day
+
+
+def test_a_lease_is_held_renewed_lapses_and_is_given_back(store: Store) -> None:
+    now = datetime.now(UTC)
+    ttl = timedelta(seconds=15)
+    assert store.leases.acquire("leader", "a", ttl, now)
+    assert not store.leases.acquire("leader", "b", ttl, now + timedelta(seconds=5))
+    assert store.leases.acquire("leader", "a", ttl, now + timedelta(seconds=5))  # renewed
+    assert not store.leases.acquire("leader", "b", ttl, now + timedelta(seconds=19))
+    assert store.leases.acquire("leader", "b", ttl, now + timedelta(seconds=21))  # lapsed
+    assert not store.leases.acquire("leader", "a", ttl, now + timedelta(seconds=22))
+    assert not store.leases.release("leader", "a")
+    assert store.leases.release("leader", "b")
+    assert store.leases.get("leader") is None
+    assert store.leases.acquire("leader", "a", ttl, now + timedelta(seconds=23))

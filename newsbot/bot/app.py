@@ -1,4 +1,10 @@
-"""The composition root: builds the Application, wires services, runs it."""
+"""The composition root: builds the Application, wires services, runs it.
+
+``run`` serves every instance the same way: the outbox sender, and in webhook mode
+the webhook. What one instance does at a time — polling Telegram (or registering the
+webhook), the digest schedule and the periodic jobs — starts when this process wins
+the leader's lease (:mod:`newsbot.bot.cluster`) and stops when it loses it.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +16,31 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    ContextTypes,
+    TypeHandler,
+)
 
 from newsbot.bot import admin, channels, gate, reading, sources, subscribing
+from newsbot.bot.cluster import (
+    LEADER,
+    Leadership,
+    LeaseTiming,
+    WebhookServer,
+    refuse_second_instance,
+)
 from newsbot.bot.context import BotData, NewsContext, Services, language_of
 from newsbot.bot.replies import PerChatUpdates, ReplyLimiter
 from newsbot.bot.startup import PollingTrouble, bot_api_host, reach_bot_api_blocking
@@ -36,6 +56,7 @@ from newsbot.render import LANGUAGES, Renderer
 from newsbot.scheduler import DigestScheduler
 from newsbot.sources.rounds import fetch_round
 from newsbot.store import Store
+from newsbot.store.leases import new_holder
 from newsbot.views import READER_COMMANDS, SUBSCRIPTION_COMMANDS
 
 __all__ = ["build_application", "build_services", "run"]
@@ -68,8 +89,13 @@ def delivery_limits(config: Config) -> DeliveryLimits:
     )
 
 
-def build_application(services: Services) -> NewsApplication:
-    """The PTB Application with every handler, job and hook; not started."""
+def build_application(services: Services, *, dedupe_updates: bool | None = None) -> NewsApplication:
+    """The PTB Application with every handler, job and hook; not started.
+
+    ``dedupe_updates``: handle each update id once, whichever instance receives it
+    (default: on PostgreSQL, where several instances may run; ``run`` turns it on
+    for webhooks).
+    """
     config = services.config
     # httpx logs each request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -97,6 +123,8 @@ def build_application(services: Services) -> NewsApplication:
         outbox_bot = Bot(config.telegram.token, base_url=base, base_file_url=file_base)
     app: NewsApplication = builder.build()
     app.bot_data.services = services
+    if services.store.dialect == "postgresql" if dedupe_updates is None else dedupe_updates:
+        app.add_handler(TypeHandler(Update, _once), group=-3)  # before the gate's -2
     gate.register(app)
     app.add_handler(TypeHandler(Update, _log_update), group=-1)
     reading.register(app)
@@ -128,12 +156,23 @@ def build_application(services: Services) -> NewsApplication:
     )
     # Subscriptions changed from the server's CLI reach the schedule within a minute.
     job_queue.run_repeating(_sync_job, interval=60, first=60, name="subscriptions-sync")
+    job_queue.run_repeating(_prune_job, interval=3600, first=60, name="prune-updates")
     return app
 
 
 async def _post_init(app: NewsApplication) -> None:
-    """On start: the command menu (Chinese default, English), digest workers, the
-    schedule, digests missed while down, then the outbox sender."""
+    """On start of one instance leading at once (tests, embedding): the leader's duties,
+    then the outbox sender."""
+    services = app.bot_data.services
+    assert services is not None
+    services.role = "leader"
+    await _take_lead(app)
+    await _start_outbox(app)
+
+
+async def _take_lead(app: NewsApplication) -> None:
+    """The leader's start: the command menu (Chinese default, English), digest workers,
+    the schedule, digests missed while no instance led."""
     services = app.bot_data.services
     assert services is not None
     for lang in LANGUAGES:
@@ -152,6 +191,12 @@ async def _post_init(app: NewsApplication) -> None:
     log.info(
         "%d subscriptions scheduled; %d missed digests sent, %d skipped", scheduled, sent, skipped
     )
+
+
+async def _start_outbox(app: NewsApplication) -> None:
+    """The outbox sender, which every instance runs."""
+    services = app.bot_data.services
+    assert services is not None and services.deliverer is not None
     services.stopping.clear()
     await services.deliverer.bot.initialize()
     # Our own task, not app.create_task: it must outlive post_init and be awaited on stop.
@@ -193,6 +238,22 @@ async def _sync_job(context: NewsContext) -> None:
     scheduler = context.services.scheduler
     if scheduler is not None:
         await scheduler.sync_all()
+
+
+async def _prune_job(context: NewsContext) -> None:
+    """Forget the update ids handled more than a day ago."""
+    store = context.services.store
+    await asyncio.to_thread(store.updates.prune, datetime.now(UTC) - timedelta(days=1))
+
+
+async def _once(update: Update, context: NewsContext) -> None:
+    """An update delivered twice (a webhook behind a load balancer, updates fetched
+    again after the leader died) is handled once, by whichever instance records it
+    first."""
+    store = context.services.store
+    if not await asyncio.to_thread(store.updates.first_time, update.update_id, datetime.now(UTC)):
+        log.info("update %s was handled already; not again", update.update_id)
+        raise ApplicationHandlerStop
 
 
 async def _log_update(update: Update, context: NewsContext) -> None:
@@ -292,41 +353,136 @@ def fetch_and_ingest(store: Store, config: Config) -> None:
         ingest(store, report.paths, max_bytes=int(config.seeds.max_file_mb * 1_000_000))
 
 
-def run(config: Config, store: Store | None = None) -> None:
-    """Migrate, ingest the seed store, then poll Telegram until SIGINT/SIGTERM.
+def run(config: Config, store: Store | None = None, *, webhook_url: str = "") -> None:
+    """Migrate, then serve until SIGINT/SIGTERM: the outbox always, and Telegram's
+    updates and the schedule while this process leads (see the module's docstring).
 
-    ``store``, when given, is used (and closed on the way out) instead of opening one.
+    ``webhook_url``: receive updates on a webhook (``[telegram] webhook_*``) instead
+    of long polling. ``store``, when given, is used (and closed on the way out)
+    instead of opening one.
     """
     services = build_services(config, store)
     stop_ops = serve_ops(services)  # /metrics and /healthz, when [ops] port is set
-    # One loop for the whole run: the token check first, then PTB's run_polling.
+    holder = new_holder()
+    timing = LeaseTiming()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
+        if services.store.dialect == "sqlite":  # one instance per SQLite file
+            refuse_second_instance(services.store.leases, holder, timing)
         if not reach_bot_api_blocking(config.telegram, loop):
             log.info("stopped before the Bot API could be reached")
             return
-        seeds = Path(config.seeds.dir)
-        log.info("database %s; seed store %s", config.database.display_url, seeds.absolute())
+        log.info(
+            "database %s; seed store %s",
+            config.database.display_url,
+            Path(config.seeds.dir).absolute(),
+        )
         try:
             services.store.sources.sync_config(config.sources, datetime.now(UTC))
         except SourceError as exc:
             raise ConfigError(str(exc)) from None
-        if seeds.is_dir():
-            ingest(services.store, [seeds], max_bytes=int(config.seeds.max_file_mb * 1_000_000))
-        else:
-            log.warning(
-                "seed store %s does not exist; starting with what the database holds", seeds
-            )
-        app = build_application(services)
-        # bootstrap_retries=-1: should the network drop again before polling starts,
-        # PTB retries (with growing pauses) rather than giving up.
-        app.run_polling(
-            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, bootstrap_retries=-1
-        )
+        app = build_application(services, dedupe_updates=True if webhook_url else None)
+        loop.run_until_complete(_serve(app, holder, timing, webhook_url))
         log.info("stopped cleanly")
     finally:
+        with suppress(Exception):  # e.g. stopped before serving (SQLite took it at once)
+            services.store.leases.release(LEADER, holder)
         if not loop.is_closed():
             loop.close()
         stop_ops()
         services.store.close()
+
+
+async def _serve(app: NewsApplication, holder: str, timing: LeaseTiming, webhook_url: str) -> None:
+    """Every instance: the outbox and (webhook mode) the webhook; the leader's duties
+    while the lease is ours. Returns after SIGINT or SIGTERM, everything stopped."""
+    services = app.bot_data.services
+    assert services is not None and app.job_queue is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    webhook: WebhookServer | None = None
+    telegram = services.config.telegram
+    if webhook_url:
+        webhook = WebhookServer(
+            app,
+            telegram.webhook_listen,
+            telegram.webhook_port,
+            urlsplit(webhook_url).path or "/",
+            telegram.webhook_secret,
+        )
+
+    async def promote() -> None:
+        await _lead(app, webhook_url)
+
+    async def demote() -> None:
+        await _stop_leading(app)
+
+    def on_role(role: str) -> None:
+        services.role = role
+
+    leadership = Leadership(services.store.leases, holder, promote, demote, on_role, timing)
+    await app.initialize()
+    try:
+        await _start_outbox(app)
+        await app.start()
+        app.job_queue.scheduler.pause()  # no jobs until this process leads
+        if webhook is not None:
+            await webhook.start()
+        await leadership.run(stop)
+    finally:
+        await leadership.close()
+        if webhook is not None:
+            await webhook.stop()
+        if app.running:
+            await app.stop()
+        await _post_stop(app)
+        await app.shutdown()
+
+
+async def _lead(app: NewsApplication, webhook_url: str) -> None:
+    """This process won the lease: the seed store, the schedule and the jobs, then
+    Telegram's updates (polling, or the webhook registered)."""
+    services = app.bot_data.services
+    assert services is not None and app.job_queue is not None and app.updater is not None
+    config = services.config
+    seeds = Path(config.seeds.dir)
+    if seeds.is_dir():
+        await asyncio.to_thread(
+            ingest, services.store, [seeds], max_bytes=int(config.seeds.max_file_mb * 1_000_000)
+        )
+    else:
+        log.warning("seed store %s does not exist; starting with what the database holds", seeds)
+    await _take_lead(app)
+    app.job_queue.scheduler.resume()
+    if webhook_url:
+        # Only the leader tells Telegram where updates go; every instance serves them.
+        await app.bot.set_webhook(
+            webhook_url,
+            secret_token=config.telegram.webhook_secret or None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        log.info("webhook registered with Telegram")
+        return
+
+    def polling_error(exc: Exception) -> None:
+        app.create_task(app.process_error(error=exc, update=None))
+
+    # bootstrap_retries=-1: should the network drop, PTB retries (with growing pauses).
+    await app.updater.start_polling(
+        allowed_updates=Update.ALL_TYPES,
+        drop_pending_updates=False,
+        bootstrap_retries=-1,
+        error_callback=polling_error,
+    )
+
+
+async def _stop_leading(app: NewsApplication) -> None:
+    """The lease is lost (or we stop): no more polling, no jobs."""
+    assert app.job_queue is not None and app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.job_queue.scheduler.running:
+        app.job_queue.scheduler.pause()

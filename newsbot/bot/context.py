@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -27,7 +28,10 @@ class Services:
     """What handlers and jobs may use; built once by the composition root.
 
     ``scheduler`` and ``deliverer`` need the running Application, so the
-    composition root fills them in when it builds one.
+    composition root fills them in when it builds one. ``role`` is ``"leader"`` while
+    this process polls Telegram and runs the schedule, ``"standby"`` while another
+    instance does (it still sends from the outbox); ``last_telegram_ok`` is when a
+    call to the Bot API last succeeded (None: not yet).
     """
 
     config: Config
@@ -39,6 +43,8 @@ class Services:
     workers: DigestWorkers | None = None
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     delivery_task: asyncio.Task[None] | None = None
+    role: str = "standby"
+    last_telegram_ok: datetime | None = None
 
     def notify_delivery(self) -> None:
         """Wake the outbox: new messages are queued."""

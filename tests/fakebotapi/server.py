@@ -34,6 +34,8 @@ import re
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -69,6 +71,7 @@ _LOG = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "123456789:AAHfakeTokenForNewsbotTests-0123456789"
 MAX_MESSAGE_LENGTH = 4096
+_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
 MemberStatus = Literal["creator", "administrator", "member", "restricted", "left", "kicked"]
@@ -541,6 +544,8 @@ class FakeBotApi:
         self._messages: dict[tuple[int, int], _Message] = {}
         self._sent_order: list[tuple[int, int]] = []
         self._updates: list[tuple[int, JSONDict]] = []
+        self._every_update: dict[int, JSONDict] = {}  # by id, kept for post_to_webhook
+        self._webhook: tuple[str, str] | None = None  # (url, secret_token) from setWebhook
         self._next_update_id = 1
         self._confirmed_below = 1  # every update_id below this has been confirmed
         self._poll_generation = 0
@@ -566,6 +571,7 @@ class FakeBotApi:
                 "getUpdates": self._get_updates,
                 "deleteWebhook": self._delete_webhook,
                 "getWebhookInfo": self._get_webhook_info,
+                "setWebhook": self._set_webhook,
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
                 "deleteMyCommands": self._delete_my_commands,
@@ -957,6 +963,42 @@ class FakeBotApi:
         with self._cond:
             return Pushed(self._queue_update(dict(update)))
 
+    @property
+    def webhook(self) -> tuple[str, str] | None:
+        """(url, secret_token) of the webhook the bot registered; None: polling."""
+        with self._cond:
+            return self._webhook
+
+    def post_to_webhook(
+        self, update: Pushed | int, *, url: str | None = None, secret: str | None = None
+    ) -> int:
+        """POST a queued update to a webhook as Telegram does, with the secret token in
+        ``X-Telegram-Bot-Api-Secret-Token``; returns the HTTP status. ``url`` and
+        ``secret`` default to what setWebhook registered (pass ``url`` to play a load
+        balancer choosing an instance). Posting one update twice plays Telegram
+        delivering it again. The update leaves the getUpdates queue."""
+        update_id = update.update_id if isinstance(update, Pushed) else update
+        with self._cond:
+            payload = self._every_update[update_id]
+            registered = self._webhook
+            self._updates = [u for u in self._updates if u[0] != update_id]
+        if url is None or secret is None:
+            if registered is None:
+                raise RuntimeError("no webhook registered: pass url and secret")
+            url = url if url is not None else registered[0]
+            secret = secret if secret is not None else registered[1]
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            headers={"Content-Type": "application/json", _SECRET_HEADER: secret},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
     # -- control side: fault injection -------------------------------------------------
 
     def fail_next(
@@ -1278,6 +1320,7 @@ class FakeBotApi:
         update_id = self._next_update_id
         self._next_update_id += 1
         self._updates.append((update_id, {"update_id": update_id, **body}))
+        self._every_update[update_id] = self._updates[-1][1]
         self._changed()
         return update_id
 
@@ -1419,7 +1462,19 @@ class FakeBotApi:
             finally:
                 self._polls_waiting -= 1
 
+    def _set_webhook(self, params: JSONDict) -> bool:
+        url = str(params.get("url") or "")
+        if not url:
+            self._webhook = None
+            return True
+        if not url.startswith("https://") and not url.startswith("http://"):
+            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
+        self._webhook = (url, str(params.get("secret_token") or ""))
+        self._changed()
+        return True
+
     def _delete_webhook(self, params: JSONDict) -> bool:
+        self._webhook = None
         if params.get("drop_pending_updates"):
             if self._updates:
                 self._confirmed_below = self._updates[-1][0] + 1
@@ -1429,7 +1484,7 @@ class FakeBotApi:
 
     def _get_webhook_info(self, params: JSONDict) -> JSONDict:
         return {
-            "url": "",
+            "url": self._webhook[0] if self._webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
