@@ -33,6 +33,9 @@ from newsbot.errors import ConfigError
 from newsbot.ratelimit import OVERALL_KEY, Claim, Rate, RateLimiter, RateLimits, chat_key
 from newsbot.store import Store
 from newsbot.store.budget import window_wait
+from tests.fakebotapi import FakeBotApi, FloodLimits
+from tests.fakebotapi import Rate as ServerRate
+from tests.test_delivery import Factory
 
 REDIS_ENV = "NEWSBOT_TEST_REDIS_URL"
 BACKENDS = ["memory", "sqlite", "postgresql", "redis"]
@@ -50,9 +53,7 @@ class Backend:
     def another(self) -> MemoryBudget | DatabaseBudget | RedisBudget:
         """A second handle on the same budget, as another process would hold."""
         if isinstance(self.budget, RedisBudget):
-            return RedisBudget(
-                aioredis.Redis.from_url(os.environ[REDIS_ENV]), self.budget.prefix
-            )
+            return RedisBudget(aioredis.Redis.from_url(os.environ[REDIS_ENV]), self.budget.prefix)
         if isinstance(self.budget, DatabaseBudget):  # an engine, a pool of its own
             url = self.budget.store.engine.url.render_as_string(hide_password=False)
             self.others.append(Store.open(url))
@@ -63,7 +64,9 @@ class Backend:
 def redis_url() -> str:
     url = os.environ.get(REDIS_ENV)
     if not url:
-        pytest.skip(f"Redis tests need {REDIS_ENV} (set by .ci/run), e.g. redis://127.0.0.1:6379/15")
+        pytest.skip(
+            f"Redis tests need {REDIS_ENV} (set by .ci/run), e.g. redis://127.0.0.1:6379/15"
+        )
     return url
 
 
@@ -202,11 +205,7 @@ async def test_two_limiters_on_one_budget_never_exceed_a_window(backend: Backend
 
     began = time.monotonic()
     await asyncio.gather(
-        *(
-            worker(limiter, range(w * 100, w * 100 + 10))
-            for w in range(3)
-            for limiter in limiters
-        )
+        *(worker(limiter, range(w * 100, w * 100 + 10)) for w in range(3) for limiter in limiters)
     )
     elapsed = time.monotonic() - began
     for limiter in limiters:
@@ -360,16 +359,10 @@ def test_shared_limits_in_the_config_file(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @pytest.mark.filterwarnings("ignore:.*retry_after:DeprecationWarning")
-async def test_two_deliverers_sharing_a_budget_get_no_429(
-    backend: Backend, tmp_path: Path
-) -> None:
+async def test_two_deliverers_sharing_a_budget_get_no_429(backend: Backend, tmp_path: Path) -> None:
     """Two deliverers (two outboxes, as two processes would drain) send to one fake Bot
     API that enforces Telegram's limits: 40/s in all, so neither alone (30 messages)
     would meet a 429, but both at full speed would."""
-    from tests.fakebotapi import FakeBotApi, FloodLimits
-    from tests.fakebotapi import Rate as ServerRate
-    from tests.test_delivery import Factory
-
     server_limits = FloodLimits(overall=ServerRate(40, 1.0))
     limits = DeliveryLimits(overall_per_second=40, workers=8)
     stores = [Store.open(f"sqlite:///{tmp_path / f'outbox{i}.db'}") for i in range(2)]
