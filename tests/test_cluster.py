@@ -3,6 +3,7 @@ kill -9, a second instance refused on SQLite, and webhook mode with repeated upd
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -19,8 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import telegram
 
+from newsbot.delivery import Deliverer, DeliveryLimits
 from newsbot.store import Store
+from tests.bot_harness import bot_config, running_bot
 from tests.factories import make_page_text
 from tests.fakebotapi import FakeBotApi, FloodLimits
 from tests.test_delivery import Factory
@@ -373,3 +377,48 @@ def test_a_lease_is_held_renewed_lapses_and_is_given_back(store: Store) -> None:
     assert store.leases.release("leader", "b")
     assert store.leases.get("leader") is None
     assert store.leases.acquire("leader", "a", ttl, now + timedelta(seconds=23))
+
+
+async def test_services_say_the_role_and_when_telegram_last_answered(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    async with FakeBotApi() as api, running_bot(api, bot_config(api, tmp_path, sqlite_url)) as bot:
+        services = bot.app.bot_data.services
+        assert services is not None
+        assert services.role == "leader"  # one instance, started leading
+        assert services.last_telegram_ok is not None
+        before = services.last_telegram_ok
+        api.push_message(READER, None, "/help")
+        await api.wait_for(1, chat_id=READER, timeout=10)
+        assert services.last_telegram_ok > before
+
+
+async def test_two_deliverers_on_one_outbox_send_each_message_once(db_url: str) -> None:
+    """What deliver_main beside the bot (or two instances) does: 60 messages, 60 sends."""
+    stores = [Store.open(db_url), Store.open(db_url)]  # two engines, as two processes
+    try:
+        factory = Factory(stores[0].engine)
+        chats = [20_000 + i for i in range(20)]
+        for chat in chats:
+            factory.digest(chat, count=3)
+        async with FakeBotApi() as api:
+            for chat in chats:
+                api.add_private_chat(chat)
+            async with telegram.Bot(**api.bot_kwargs()) as bot:
+                limits = DeliveryLimits(
+                    overall_per_second=500, private_per_second=50, group_per_minute=6000
+                )
+                reports = await asyncio.gather(
+                    *(Deliverer(store.outbox, bot, limits).drain(timeout=30) for store in stores)
+                )
+            sent = api.sent()
+        assert sum(r.sent for r in reports) == 60
+        assert all(r.sent > 0 for r in reports)  # both took part
+        assert len(sent) == 60 and len({m.text for m in sent}) == 60  # each message once
+        for chat in chats:  # in order within each chat
+            assert [m.text for m in api.sent(chat)] == [
+                f"<b>摘要</b> {chat} 第{i}条" for i in range(3)
+            ]
+    finally:
+        for store in stores:
+            store.close()

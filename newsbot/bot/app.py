@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from telegram.ext import (
     ContextTypes,
     TypeHandler,
 )
+from telegram.request import HTTPXRequest
 
 from newsbot.bot import admin, channels, gate, reading, sources, subscribing
 from newsbot.bot.cluster import (
@@ -110,17 +112,24 @@ def build_application(services: Services, *, dedupe_updates: bool | None = None)
         .arbitrary_callback_data(True)
         .rate_limiter(ReplyLimiter(limiter))
         .concurrent_updates(PerChatUpdates())
+        .request(_NotingRequest(services, connection_pool_size=256))
+        .get_updates_request(_NotingRequest(services))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
     # The outbox has its own retries and flood handling: it sends with a plain Bot,
     # outside the reply limiter's hook, but takes its places in the same limiter.
-    outbox_bot = Bot(config.telegram.token)
+    outbox_bot = Bot(config.telegram.token, request=_NotingRequest(services))
     if config.telegram.base_url:
         base = config.telegram.base_url.rstrip("/")
         file_base = re.sub(r"/bot$", "/file/bot", base)
         builder = builder.base_url(base).base_file_url(file_base)
-        outbox_bot = Bot(config.telegram.token, base_url=base, base_file_url=file_base)
+        outbox_bot = Bot(
+            config.telegram.token,
+            base_url=base,
+            base_file_url=file_base,
+            request=_NotingRequest(services),
+        )
     app: NewsApplication = builder.build()
     app.bot_data.services = services
     if services.store.dialect == "postgresql" if dedupe_updates is None else dedupe_updates:
@@ -158,6 +167,21 @@ def build_application(services: Services, *, dedupe_updates: bool | None = None)
     job_queue.run_repeating(_sync_job, interval=60, first=60, name="subscriptions-sync")
     job_queue.run_repeating(_prune_job, interval=3600, first=60, name="prune-updates")
     return app
+
+
+class _NotingRequest(HTTPXRequest):
+    """PTB's HTTP client, noting on ``services.last_telegram_ok`` when Telegram last
+    answered a call with success (for /healthz)."""
+
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._services = services
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if code == HTTPStatus.OK:
+            self._services.last_telegram_ok = datetime.now(UTC)
+        return code, payload
 
 
 async def _post_init(app: NewsApplication) -> None:
