@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,8 +22,10 @@ from pathlib import Path
 import pytest
 import telegram
 
+from newsbot.bot.cluster import Leadership, LeaseTiming
 from newsbot.delivery import Deliverer, DeliveryLimits
 from newsbot.store import Store
+from newsbot.store.leases import Lease, LeaseStore
 from tests.bot_harness import bot_config, running_bot
 from tests.factories import make_page_text
 from tests.fakebotapi import FakeBotApi, FloodLimits
@@ -422,3 +424,60 @@ async def test_two_deliverers_on_one_outbox_send_each_message_once(db_url: str) 
     finally:
         for store in stores:
             store.close()
+
+
+class _Leases(LeaseStore):
+    """A lease table that can lose its database, or be taken by another holder."""
+
+    def __init__(self) -> None:
+        self.reachable = True
+        self.other: str | None = None
+
+    def acquire(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
+        if not self.reachable:
+            raise OSError("connection refused")
+        return self.other is None
+
+    def release(self, name: str, holder: str) -> bool:
+        return True
+
+    def get(self, name: str) -> Lease | None:
+        return None
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_leader_that_cannot_renew_steps_down_before_its_lease_lapses() -> None:
+    leases = _Leases()
+    events: list[str] = []
+
+    async def promote() -> None:
+        events.append("promote")
+
+    async def demote() -> None:
+        events.append("demote")
+
+    timing = LeaseTiming(ttl=0.6, renew_every=0.1)
+    leadership = Leadership(leases, "me", promote, demote, lambda role: None, timing)
+    stop = asyncio.Event()
+    task = asyncio.create_task(leadership.run(stop))
+    await _until(lambda: events == ["promote"])
+    assert leadership.role == "leader"
+    leases.reachable = False  # the database is gone: step down before the 0.6 s lapse
+    lost = time.monotonic()
+    await _until(lambda: leadership.role == "standby")
+    assert time.monotonic() - lost < timing.ttl
+    assert events == ["promote", "demote"]
+    leases.reachable = True  # back, and nobody took it: lead again
+    await _until(lambda: leadership.role == "leader")
+    leases.other = "them"  # another instance holds it now: step down at once
+    await _until(lambda: leadership.role == "standby")
+    assert events == ["promote", "demote", "promote", "demote"]
+    stop.set()
+    await task
+    await leadership.close()
