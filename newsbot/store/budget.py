@@ -54,6 +54,7 @@ budget_stamps = Table(
     Column("stamp", Float, nullable=False),
     Column("expires", Float, nullable=False),
     Index("ix_budget_stamps_expires", "expires"),
+    Index("ix_budget_stamps_key_stamp", "key", "stamp"),
 )
 
 budget_pauses = Table(
@@ -71,7 +72,9 @@ _PRUNE_EVERY = 512  # reservations between two sweeps of every expired row
 
 
 def window_wait(stamps: Sequence[float], count: int, period: float, keep: int, now: float) -> float:
-    """Seconds until one more send fits a window holding ``stamps`` and leaving ``keep``
+    """The rule of every backend (:meth:`BudgetStore.take` applies it in SQL, Redis in Lua).
+
+    Seconds until one more send fits a window holding ``stamps`` and leaving ``keep``
     places to others: 0 when it fits now. A stamp after ``now`` is a send in flight,
     which frees its place a period after it ends, so at least ``period`` from now."""
     live = sorted(s for s in stamps if s > now - period)
@@ -112,15 +115,32 @@ class BudgetStore:
             now_raw, until = conn.execute(select(self._now_sql(), longest.scalar_subquery())).one()
             now = float(now_raw)
             wait = 0.0 if until is None else max(0.0, float(until) - now)
-            stamps: dict[str, list[float]] = {key: [] for key in keys}
-            for key, stamp in conn.execute(
-                select(budget_stamps.c.key, budget_stamps.c.stamp).where(
-                    budget_stamps.c.key.in_(keys)
-                )
-            ):
-                stamps[key].append(float(stamp))
+            # How full each window is; the stamp that decides the wait only when full.
+            sizes = dict.fromkeys(keys, 0)
+            sizes.update(
+                conn.execute(
+                    select(budget_stamps.c.key, func.count())
+                    .where(budget_stamps.c.key.in_(keys))
+                    .group_by(budget_stamps.c.key)
+                ).all()
+            )
             for key, count, period, keep in windows:
-                wait = max(wait, window_wait(stamps[key], count, period, keep, now))
+                over = sizes[key] - count + 1 + keep
+                if over <= 0:
+                    continue
+                nth = None
+                if over <= sizes[key]:
+                    nth = conn.execute(
+                        select(budget_stamps.c.stamp)
+                        .where(budget_stamps.c.key == key)
+                        .order_by(budget_stamps.c.stamp)
+                        .offset(over - 1)
+                        .limit(1)
+                    ).scalar()
+                if nth is None or float(nth) > now:  # in flight: free a period after it ends
+                    wait = max(wait, period)
+                else:
+                    wait = max(wait, float(nth) + period - now)
             if wait > 0:
                 return wait
             if windows:

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("expires", sa.Float, nullable=False),
     )
     op.create_index("ix_budget_stamps_expires", "budget_stamps", ["expires"])
+    op.create_index("ix_budget_stamps_key_stamp", "budget_stamps", ["key", "stamp"])
     op.create_table(
         "budget_pauses",
         sa.Column("key", sa.String(64), primary_key=True),
@@ -38,5 +39,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("budget_pauses")
+    op.drop_index("ix_budget_stamps_key_stamp", table_name="budget_stamps")
     op.drop_index("ix_budget_stamps_expires", table_name="budget_stamps")
     op.drop_table("budget_stamps")
