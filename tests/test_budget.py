@@ -12,7 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,7 @@ from newsbot.errors import ConfigError
 from newsbot.ratelimit import OVERALL_KEY, Claim, Rate, RateLimiter, RateLimits, chat_key
 from newsbot.store import Store
 from newsbot.store.budget import window_wait
+from tests.bot_harness import bot_config, running_bot
 from tests.fakebotapi import FakeBotApi, FloodLimits
 from tests.fakebotapi import Rate as ServerRate
 from tests.test_delivery import Factory
@@ -395,3 +396,48 @@ async def test_two_deliverers_sharing_a_budget_get_no_429(backend: Backend, tmp_
             store.close()
         if budgets[1] is not budgets[0]:
             await budgets[1].aclose()
+
+
+# ------------------------------------------------------------- the bot wired to it
+
+
+@pytest.mark.parametrize("where", ["redis", "postgresql"])
+async def test_the_bot_sends_its_replies_through_the_configured_budget(
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    bot_id = 700_000_000 + int(uuid.uuid4().int % 100_000_000)
+    reader = 4242
+    with FakeBotApi(token=f"{bot_id}:budget-test-secret") as api:
+        api.add_private_chat(reader, "读者", language_code="zh-hans")
+        if where == "redis":
+            url = redis_url()
+            config = bot_config(api, tmp_path, f"sqlite:///{tmp_path / 'n.db'}")
+            config = replace(config, delivery=DeliveryConfig(shared_limits=url))
+        else:
+            config = bot_config(api, tmp_path, request.getfixturevalue("postgres_url"))
+        try:
+            async with running_bot(api, config) as running:
+                api.push_message(reader, reader, "/help")
+                await api.wait_for(1, chat_id=reader)
+                services = running.app.bot_data.services
+                assert services is not None and services.deliverer is not None
+                limiter = services.deliverer.limiter  # the replies' limiter too
+                await limiter.settled()
+                if where == "redis":
+                    assert isinstance(limiter.shared, RedisBudget)
+                    assert limiter.shared.prefix == f"newsbot:{bot_id}:budget:"
+                    client = aioredis.Redis.from_url(url)
+                    try:
+                        stamped = await client.zrange(
+                            f"newsbot:{bot_id}:budget:{chat_key(reader)}", 0, -1
+                        )
+                    finally:
+                        await client.aclose()
+                    await limiter.aclose()
+                else:  # auto on PostgreSQL: the database
+                    assert isinstance(limiter.shared, DatabaseBudget)
+                    stamped = running.store.budget.stamps(chat_key(reader))
+                assert len(stamped) == 1  # the reply took its place in the shared window
+        finally:
+            if where == "redis":
+                await drop_prefix(redis_url(), f"newsbot:{bot_id}:")
