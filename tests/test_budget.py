@@ -441,3 +441,25 @@ async def test_the_bot_sends_its_replies_through_the_configured_budget(
         finally:
             if where == "redis":
                 await drop_prefix(redis_url(), f"newsbot:{bot_id}:")
+
+
+def test_deliver_main_shares_the_budget_it_is_told(tmp_path: Path) -> None:
+    from newsbot.deliver_main import main
+
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    store = Store.open(url)
+    try:
+        with FakeBotApi() as api:
+            api.add_private_chat(4343)
+            Factory(store.engine).digest(4343, count=2)
+            argv = ["--db", url, "--base-url", api.base_url, "--token", api.token]
+            with pytest.raises(SystemExit) as refused:  # as newsbot says a ConfigError
+                main([*argv, "--shared-limits", "memcached://x"])
+            assert refused.value.code == 2
+            assert main([*argv, "--shared-limits", "database", "--private", "100"]) == 0
+            assert len(api.sent(4343)) == 2
+        # the bot beside it (on SQLite too) sees both sends in the windows they share
+        assert len(store.budget.stamps(OVERALL_KEY)) == 2
+        assert len(store.budget.stamps(chat_key(4343))) == 2
+    finally:
+        store.close()
