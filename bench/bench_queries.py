@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy import Connection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,7 +40,8 @@ from newsbot.digests import DigestBuilder
 from newsbot.models import ArticleIn
 from newsbot.queries import ListRequest
 from newsbot.render import Renderer
-from newsbot.store import SeedFile, SeedRecord, Store
+from newsbot.store import SeedFile, SeedRecord, Store, schema
+from newsbot.store.grams import index_grams
 
 OUT = Path(__file__).resolve().parent / "out"
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -66,26 +68,138 @@ def synthetic_article(index: int, seed: int = 0) -> ArticleIn:
     )
 
 
+BASE = 20_000  # articles written through the store; larger stores repeat them in SQL
+
+
 def build_store(url: str, size: int) -> Store:
+    """A store of ``size`` articles: up to ``BASE`` written through the store, the rest
+    copies of those made with set-based SQL (new pk, id, fingerprint, origin; dates
+    shifted a few hours per copy, so copies interleave with the originals)."""
     store = Store.open(url)
     have = store.count_articles()
     if have >= size:
         return store
-    with Progress(transient=True) as bar:
-        task = bar.add_task(f"building {size:,} articles", total=size, completed=have)
-        for start in range(have, size, 500):
-            files = [
-                SeedFile(
-                    f"synthetic/{i}",
-                    f"h{i}",
-                    0,
-                    (SeedRecord(f"synthetic/{i}", synthetic_article(i)),),
-                )
-                for i in range(start, min(size, start + 500))
-            ]
-            store.save_seed_files(files)
-            bar.update(task, completed=start + len(files))
+    base = min(size, BASE)
+    if have < base:
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"writing {base:,} articles", total=base, completed=have)
+            for start in range(have, base, 500):
+                files = [
+                    SeedFile(
+                        f"synthetic/{i}",
+                        f"h{i}",
+                        0,
+                        (SeedRecord(f"synthetic/{i}", synthetic_article(i)),),
+                    )
+                    for i in range(start, min(base, start + 500))
+                ]
+                store.save_seed_files(files)
+                bar.update(task, completed=start + len(files))
+    if size > base:
+        t0 = time.perf_counter()
+        copy_articles(store, base, size // base)
+        print(f"copied to {size:,} articles in {time.perf_counter() - t0:.0f} s")
     return store
+
+
+def copy_articles(store: Store, base: int, copies: int) -> None:
+    """Fill the store with ``copies - 1`` copies of its first ``base`` articles."""
+    pg = store.dialect == "postgresql"
+    if pg:
+        moved = "{} - k * interval '197 minutes'".format
+    else:  # as SQLAlchemy stores datetimes on SQLite
+        moved = (
+            "strftime('%Y-%m-%d %H:%M:%S', {}, '-' || (k * 197) || ' minutes') || '.000000'"
+        ).format
+    expr = {
+        "pk": f"pk + k * {base}",
+        "id": "id || lpad(k::text, 3, '0')" if pg else "id || printf('%03d', k)",
+        "fingerprint": "substr(fingerprint, 1, 56) || lpad(k::text, 8, '0')"
+        if pg
+        else "substr(fingerprint, 1, 56) || printf('%08d', k)",
+        "sort_at": moved("sort_at"),
+        "published": moved("published"),
+        "ingested_at": moved("ingested_at"),
+    }
+    series = (
+        f"generate_series(1, {copies - 1}) AS s(k)"
+        if pg
+        else f"(WITH RECURSIVE s(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM s"
+        f" WHERE k < {copies - 1}) SELECT k FROM s) AS s"
+    )
+    columns = [c.name for c in schema.articles.columns]
+    selected = ", ".join(expr.get(c, c) for c in columns)
+    with store.engine.begin() as conn:
+        run = conn.exec_driver_sql
+        run(
+            f"INSERT INTO articles ({', '.join(columns)}) SELECT {selected}"
+            f" FROM articles, {series} WHERE pk <= {base}"
+        )
+        run(
+            "INSERT INTO article_tags (article_pk, tag_pk, position, sort_at)"
+            f" SELECT article_pk + k * {base}, tag_pk, position, {moved('sort_at')}"
+            f" FROM article_tags, {series} WHERE article_pk <= {base}"
+        )
+        run(
+            "INSERT INTO seed_origins (origin, article_pk)"
+            f" SELECT origin || '#' || k, article_pk + k * {base}"
+            f" FROM seed_origins, {series} WHERE article_pk <= {base}"
+        )
+        copy_search_index(conn, base, series, moved)
+        run(
+            "UPDATE tags SET article_count ="
+            " (SELECT count(*) FROM article_tags WHERE tag_pk = tags.pk)"
+        )
+        if pg:
+            run("SELECT setval(pg_get_serial_sequence('articles', 'pk'), max(pk)) FROM articles")
+    with store.engine.connect() as conn:
+        if pg:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+
+
+def copy_search_index(
+    conn: Connection, base: int, series: str, moved: Callable[[str], str]
+) -> None:
+    """Index the copies: gram arrays copied on PostgreSQL; on SQLite the contentless
+    FTS5 tables are fed the base articles' grams again (they cannot be read back)."""
+    run = conn.exec_driver_sql
+    if conn.dialect.name == "postgresql":
+        # GIN indexes are far quicker built once than updated row by row.
+        gin = run(
+            "SELECT indexname, indexdef FROM pg_indexes"
+            " WHERE tablename = 'article_search' AND indexdef ~ 'USING gin'"
+        ).all()
+        for name, _ in gin:
+            run(f"DROP INDEX {name}")
+        run(
+            "INSERT INTO article_search (article_pk, sort_at, grams, title_grams)"
+            f" SELECT article_pk + k * {base}, {moved('sort_at')}, grams, title_grams"
+            f" FROM article_search, {series} WHERE article_pk <= {base}"
+        )
+        run("SET LOCAL maintenance_work_mem = '512MB'")
+        for _, definition in gin:
+            run(definition)
+        return
+    run("CREATE TEMP TABLE base_grams (pk INTEGER PRIMARY KEY, grams TEXT, title TEXT)")
+    rows = conn.exec_driver_sql(
+        f"SELECT pk, search_text, title_norm FROM articles WHERE pk <= {base}"
+    ).all()
+    conn.exec_driver_sql(
+        "INSERT INTO base_grams VALUES (?, ?, ?)",
+        [
+            (pk, " ".join(sorted(index_grams(t))), " ".join(sorted(index_grams(title))))
+            for pk, t, title in rows
+        ],
+    )
+    for table, column in (("article_fts", "grams"), ("title_fts", "title")):
+        run(
+            f"INSERT INTO {table} (rowid, grams)"
+            f" SELECT pk + k * {base}, {column} FROM base_grams, {series}"
+        )
+    run("DROP TABLE base_grams")
 
 
 def measure(fn: Callable[[], object], runs: int) -> tuple[float, float]:
