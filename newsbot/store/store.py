@@ -69,6 +69,9 @@ class Page:
 
 
 _RECENT = 4  # articles whose normalised texts are kept while one is being stored
+# What an Article is built from: every column but the search text (large, and only
+# ever compared in SQL).
+_SHOWN = tuple(c for c in articles.c if c.name != "search_text")
 
 
 def _digest(*parts: str) -> str:
@@ -415,21 +418,24 @@ class Store:
         """The article with this short id, or None."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(articles).where(articles.c.id == article_id.strip().lower())
+                select(*_SHOWN).where(articles.c.id == article_id.strip().lower())
             ).first()
             return self._to_models(conn, [row])[0] if row is not None else None
 
     def latest(self, limit: int = 5, offset: int = 0) -> Page:
-        query = select(articles).order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
+        query = select(*_SHOWN).order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
         return self._page(query, limit, offset)
 
     def by_tag(self, tag: str, limit: int = 5, offset: int = 0) -> Page:
         name = normalize(tag).strip().lstrip("#")
+        # The tag's pk as a value (not a join), so PostgreSQL walks its slice of
+        # ix_article_tags_tag_sort newest first and stops at the page, instead of
+        # sorting every article of a popular tag.
+        tag_pk = select(tags.c.pk).where(tags.c.name == name).scalar_subquery()
         query = (
-            select(articles)
+            select(*_SHOWN)
             .join(article_tags, article_tags.c.article_pk == articles.c.pk)
-            .join(tags, tags.c.pk == article_tags.c.tag_pk)
-            .where(tags.c.name == name)
+            .where(article_tags.c.tag_pk == tag_pk)
             .order_by(article_tags.c.sort_at.desc(), article_tags.c.article_pk.desc())
         )
         return self._page(query, limit, offset)
