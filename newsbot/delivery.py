@@ -68,6 +68,7 @@ _T = TypeVar("_T")
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _BATCH = 256  # chat heads fetched per query
+_CLAIMED_POLL = 1.0  # drain(): look again this often while messages wait
 _IDLE_POLL = 5.0  # run(): look at the outbox this often (other processes queue too)
 _MAX_MIGRATIONS = 3  # a message follows at most this many chat migrations
 
@@ -258,7 +259,9 @@ class Deliverer:
             wait = max(0.0, (next_due - self.clock()).total_seconds())
             if deadline is not None and time.monotonic() + wait >= deadline:
                 break
-            await asyncio.sleep(wait)
+            # next_due may be another process's claim lapsing: it likely sends the
+            # message sooner, and the chat's next one is due then.
+            await asyncio.sleep(min(wait, _CLAIMED_POLL))
         pending = await self._db(self.outbox.pending_count)
         return counts.report(pending)
 
