@@ -439,8 +439,11 @@ class _Leases(LeaseStore):
     def __init__(self) -> None:
         self.reachable = True
         self.other: str | None = None
+        self.answer = threading.Event()  # cleared: calls hang, as over a dead network
+        self.answer.set()
 
     def acquire(self, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
+        self.answer.wait(10)
         if not self.reachable:
             raise OSError("connection refused")
         return self.other is None
@@ -485,6 +488,28 @@ async def test_a_leader_that_cannot_renew_steps_down_before_its_lease_lapses() -
     leases.other = "them"  # another instance holds it now: step down at once
     await _until(lambda: leadership.role == "standby")
     assert events == ["promote", "demote", "promote", "demote"]
+    stop.set()
+    await task
+    await leadership.close()
+
+
+async def test_a_leader_whose_database_hangs_steps_down_in_time() -> None:
+    leases = _Leases()
+    roles: list[str] = []
+
+    async def nothing() -> None:
+        pass
+
+    timing = LeaseTiming(ttl=1.0, renew_every=0.3)
+    leadership = Leadership(leases, "me", nothing, nothing, roles.append, timing)
+    stop = asyncio.Event()
+    task = asyncio.create_task(leadership.run(stop))
+    await _until(lambda: roles == ["leader"])
+    leases.answer.clear()  # every call hangs from now on
+    hung = time.monotonic()
+    await _until(lambda: roles == ["leader", "standby"])
+    assert time.monotonic() - hung < timing.ttl  # before a standby could take the lease
+    leases.answer.set()
     stop.set()
     await task
     await leadership.close()

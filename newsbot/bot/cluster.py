@@ -123,7 +123,7 @@ class Leadership:
     async def run(self, stop: asyncio.Event) -> None:
         """Try or renew the lease every ``renew_every`` seconds until ``stop``."""
         while not stop.is_set():
-            won = await self._try()
+            won = await self._try(self._patience())
             if won:
                 self._renewed = time.monotonic()
                 if self.role == "standby":
@@ -143,7 +143,15 @@ class Leadership:
                 leader = current.holder if current is not None else "another instance"
                 log.info("role: standby (%s leads; %s)", leader, self.holder)
             with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.timing.renew_every)
+                await asyncio.wait_for(stop.wait(), self._patience())
+
+    def _patience(self) -> float:
+        """How long to wait now: ``renew_every``, but a leader that has not renewed
+        looks again in time to step down before its lease lapses."""
+        if self.role != "leader":
+            return self.timing.renew_every
+        left = self.timing.step_down_after - (time.monotonic() - self._renewed)
+        return max(0.05, min(self.timing.renew_every, left))
 
     async def _take_lead(self) -> None:
         """The caller's ``promote``; should it fail (Telegram unreachable...), stand by
@@ -190,7 +198,7 @@ class Leadership:
             self._on_role("standby")
         await self._demote()
 
-    async def _try(self) -> bool | None:
+    async def _try(self, timeout: float) -> bool | None:
         """True: the lease is ours; False: another's; None: the database did not answer
         in time (a call still hanging is not repeated)."""
         if self._call is not None and not self._call.done():
@@ -205,7 +213,7 @@ class Leadership:
             _utcnow(),
         )
         try:
-            won = await asyncio.wait_for(asyncio.shield(self._call), self.timing.renew_every)
+            won = await asyncio.wait_for(asyncio.shield(self._call), timeout)
         except TimeoutError:
             self._warn("the database did not answer in time")
             return None
