@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, text
 
 from newsbot.models import Filters, SubscriptionSpec
@@ -17,6 +18,7 @@ from newsbot.store import SeedFile, SeedRecord, Store
 from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.subscriptions import Actor
 from tests.factories import make_article
+from tests.old_layouts import grams_before_0012
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 ALICE = Actor(7, "@alice")
@@ -71,13 +73,16 @@ def _digest(store: Store, sub_id: int, slot: datetime) -> None:
     assert store.subscriptions.create_digest(sub, slot, "scheduled", lambda a: ["digest"], slot)
 
 
-def test_a_database_from_0006_never_reuses_ids_and_keeps_its_digests(db_url: str) -> None:
+def test_a_database_from_0006_never_reuses_ids_and_keeps_its_digests(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = create_store_engine(db_url)
     try:
         migrate(engine, "0006")
         old = Store(engine)
         article = make_article(1)
-        old.save_seed_files([SeedFile("1.txt", "h1", 1, (SeedRecord("1.txt", article),))], NOW)
+        with grams_before_0012(monkeypatch):
+            old.save_seed_files([SeedFile("1.txt", "h1", 1, (SeedRecord("1.txt", article),))], NOW)
         kept, removed = subscribe(old), subscribe(old, 43)
         _digest(old, kept, NOW + timedelta(hours=1))
         _digest(old, removed, NOW + timedelta(hours=1))

@@ -1,38 +1,73 @@
-"""The gram index, per database: SQLite FTS5 (contentless) or a PostgreSQL GIN array.
+"""The gram index, per database: SQLite FTS5 (contentless) or a PostgreSQL GIN index.
 
 Both answer "which articles contain all these grams" from an index; the caller
 confirms longer words by substring on the normalised text (see ``grams.py``).
+
+On PostgreSQL an article's grams are one space-separated text (``article_search``),
+indexed by GIN as ``string_to_array(grams, ' ')``: the index is the same as over a
+``text[]`` column, the stored value is less than half the size (an array spends a
+4-byte header and padding on every gram), and a ``@>`` lookup never reads it back.
+The row also carries the article's ``sort_at``, so candidates are put in date order
+without visiting the (wide) article rows (migration 0012).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, literal_column, text
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Subquery,
+    bindparam,
+    column,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import Text
+from sqlalchemy.types import Integer, Text
 
 from newsbot.store.grams import index_grams
+from newsbot.store.schema import UTCDateTime
 
-__all__ = ["count_candidates", "delete_grams", "grams_match", "write_grams"]
+__all__ = [
+    "PG_GRAMS",
+    "PG_TITLE_GRAMS",
+    "count_candidates",
+    "delete_grams",
+    "grams_match",
+    "newest_candidates",
+    "write_grams",
+]
+
+# The indexed expressions (migration 0012); a query must spell them the same way.
+PG_GRAMS = "string_to_array(grams, ' ')"
+PG_TITLE_GRAMS = "string_to_array(title_grams, ' ')"
 
 
-def write_grams(conn: Connection, article_pk: int, search_text: str, title_norm: str) -> None:
+def write_grams(
+    conn: Connection, article_pk: int, search_text: str, title_norm: str, sort_at: datetime
+) -> None:
     """Index an article's grams: all of its text, and its title on its own."""
     grams = sorted(index_grams(search_text))
     title = sorted(index_grams(title_norm))
     if conn.dialect.name == "postgresql":
         conn.execute(
             text(
-                "INSERT INTO article_search (article_pk, grams, title_grams)"
-                " VALUES (:pk, :grams, :title)"
-                " ON CONFLICT (article_pk) DO UPDATE"
-                " SET grams = EXCLUDED.grams, title_grams = EXCLUDED.title_grams"
-            ).bindparams(
-                bindparam("grams", type_=ARRAY(Text)), bindparam("title", type_=ARRAY(Text))
-            ),
-            {"pk": article_pk, "grams": grams, "title": title},
+                "INSERT INTO article_search (article_pk, sort_at, grams, title_grams)"
+                " VALUES (:pk, :sort_at, :grams, :title)"
+                " ON CONFLICT (article_pk) DO UPDATE SET sort_at = EXCLUDED.sort_at,"
+                " grams = EXCLUDED.grams, title_grams = EXCLUDED.title_grams"
+            ).bindparams(bindparam("sort_at", type_=UTCDateTime())),
+            {
+                "pk": article_pk,
+                "sort_at": sort_at,
+                "grams": " ".join(grams),
+                "title": " ".join(title),
+            },
         )
     else:
         conn.execute(
@@ -80,7 +115,7 @@ def grams_match(
         return pk_column.in_(
             text(
                 "SELECT article_pk FROM article_search WHERE "
-                + ("title_grams" if title else "grams")
+                + (PG_TITLE_GRAMS if title else PG_GRAMS)
                 + " @> :grams"
                 + ("" if min_pk is None else " AND article_pk >= :min_pk")
             )
@@ -99,6 +134,23 @@ def grams_match(
         params.append(bindparam("min_pk", value=min_pk, unique=True))
     # unique: several of these in one statement (words and excluded words) keep their values
     return pk_column.in_(text(query).bindparams(*params).columns(literal_column("rowid")))
+
+
+def newest_candidates(grams: Iterable[str], *, title: bool = False) -> Subquery:
+    """PostgreSQL: the articles holding every gram (``article_pk``, ``sort_at``), newest
+    first, from the index and ``article_search`` alone; the caller confirms them."""
+    return (
+        text(
+            "SELECT article_pk, sort_at FROM article_search WHERE "
+            + (PG_TITLE_GRAMS if title else PG_GRAMS)
+            # In date order, and kept apart (OFFSET 0) from the caller's query, so
+            # the caller confirms candidates newest first and stops at its page.
+            + " @> :grams ORDER BY sort_at DESC, article_pk DESC OFFSET 0"
+        )
+        .bindparams(bindparam("grams", value=list(grams), type_=ARRAY(Text), unique=True))
+        .columns(column("article_pk", Integer), column("sort_at", UTCDateTime()))
+        .subquery("candidates")
+    )
 
 
 def count_candidates(conn: Connection, grams: Iterable[str]) -> int | None:
