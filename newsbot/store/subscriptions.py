@@ -398,33 +398,21 @@ class SubscriptionStore:
                 )
             )
         # Excluded words need each article's text: read it only for the newest
-        # matches, a few at a time, until the digest is full.
+        # matches, a few at a time (their rows come along), until the digest is full.
         ordered = list(
             conn.execute(
                 select(articles.c.pk).where(*conditions).order_by(*newest), params
             ).scalars()
         )
-        chosen: list[int] = []
+        kept: dict[int, Row[Any]] = {}
         step = spec.max_items + 5
         for start in range(0, len(ordered), step):
             chunk = ordered[start : start + step]
-            kept = set(
-                conn.execute(
-                    select(articles.c.pk).where(articles.c.pk.in_(chunk), *excluded)
-                ).scalars()
-            )
-            chosen += [pk for pk in chunk if pk in kept]
-            if len(chosen) >= spec.max_items:
+            rows = conn.execute(select(*_LISTED).where(articles.c.pk.in_(chunk), *excluded))
+            kept.update((row.pk, row) for row in rows)
+            if len(kept) >= spec.max_items:
                 break
-        if not chosen:
-            return []
-        return list(
-            conn.execute(
-                select(*_LISTED)
-                .where(articles.c.pk.in_(chosen[: spec.max_items]))
-                .order_by(*newest)
-            )
-        )
+        return [kept[pk] for pk in ordered if pk in kept][: spec.max_items]
 
     def create_digest(
         self,
