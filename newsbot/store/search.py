@@ -5,8 +5,9 @@ confirms longer words by substring on the normalised text (see ``grams.py``).
 
 On PostgreSQL an article's grams are one space-separated text (``article_search``),
 indexed by GIN as ``string_to_array(grams, ' ')``: the index is the same as over a
-``text[]`` column, the stored value is less than half the size (an array spends a
-4-byte header and padding on every gram), and a ``@>`` lookup never reads it back.
+``text[]`` column, the stored value smaller (an array spends a 4-byte header and
+padding on every gram: 6.0 KB against 4.5 KB before compression, 5.1 KB against 4.3 KB
+after, for a 1.6k-character article), and a ``@>`` lookup never reads it back.
 The row also carries the article's ``sort_at``, so candidates are put in date order
 without visiting the (wide) article rows (migration 0012).
 """

@@ -2,8 +2,9 @@
 
 ``article_search.grams`` and ``title_grams`` become space-separated text (the same
 grams, in the same order), indexed by GIN on ``string_to_array(col, ' ')``: the same
-index keys as before, and a stored value less than half the size of the ``text[]``
-(which spends a 4-byte header and padding on every gram). The rows gain the article's
+index keys as before, and a smaller stored value than the ``text[]`` (which spends a
+4-byte header and padding on every gram; 4.3 KB against 5.1 KB compressed for a
+1.6k-character article). The rows gain the article's
 ``sort_at``, so a search orders its candidates without reading the article rows.
 Existing rows are converted in one pass into a new table, then indexed once.
 
