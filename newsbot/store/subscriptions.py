@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Row,
@@ -342,10 +343,16 @@ class SubscriptionStore:
         plan = plan_query(list(spec.filters.include))
         excluded_terms = [t for t in (normalize(w).strip() for w in spec.filters.exclude) if t]
         params = {"subscription_pk": subscription.id, "tag_names": names}
-        tagged = [_TAGGED] if spec.filters.tags else []
-        excluded = [
-            ~articles.c.search_text.contains(term, autoescape=True) for term in excluded_terms
-        ]
+        pg = self.dialect == "postgresql"
+        tagged = [_TAGGED_PER_ROW if pg else _TAGGED] if spec.filters.tags else []
+
+        def in_text(term: str) -> ColumnElement[bool]:
+            # strpos on PostgreSQL: LIKE reads UTF-8 a character at a time, 3x slower
+            if pg:
+                return func.strpos(articles.c.search_text, term) > 0
+            return articles.c.search_text.contains(term, autoescape=True)
+
+        excluded = [~in_text(term) for term in excluded_terms]
         newest = (articles.c.sort_at.desc(), articles.c.pk.desc())
         # Conditions go cheapest first (SQLite checks them in the order given): the index
         # range, tags, the gram index, delivery, and last the text.
@@ -363,7 +370,7 @@ class SubscriptionStore:
                     articles.c.sort_at >= (anchor or now) - look_back,
                     *tagged,
                     _NOT_DELIVERED,
-                    *(articles.c.search_text.contains(t, autoescape=True) for t in words),
+                    *(in_text(t) for t in words),
                     *excluded,
                 )
                 .order_by(*newest)
@@ -378,16 +385,22 @@ class SubscriptionStore:
             return []  # nothing ingested since the last digest
         in_range = [articles.c.ingest_seq > cursor, articles.c.ingest_seq <= upto]
         conditions: list[Any] = [*in_range, *tagged]
+        confirm: list[str] = []
         if plan is not None:  # the gram index lookup, bounded to the new articles
-            min_pk = conn.execute(select(func.min(articles.c.pk)).where(*in_range)).scalar()
+            min_pk, new = conn.execute(
+                select(func.min(articles.c.pk), func.count()).where(*in_range)
+            ).one()
             if min_pk is None:
                 return []
-            conditions.append(grams_match(self.dialect, articles.c.pk, plan.grams, min_pk=min_pk))
+            if pg and new <= TEXT_RANGE:
+                confirm = list(plan.terms)
+            else:
+                conditions.append(
+                    grams_match(self.dialect, articles.c.pk, plan.grams, min_pk=min_pk)
+                )
+                confirm = list(plan.confirm)
         conditions.append(_NOT_DELIVERED)
-        if plan is not None:
-            conditions += [
-                articles.c.search_text.contains(t, autoescape=True) for t in plan.confirm
-            ]
+        conditions += [in_text(t) for t in confirm]
         if not excluded:
             picked = (
                 select(articles.c.pk).where(*conditions).order_by(*newest).limit(spec.max_items)
@@ -530,6 +543,23 @@ _TAGGED = exists().where(
         select(tags.c.pk).where(tags.c.name.in_(bindparam("tag_names", expanding=True)))
     ),
 )
+# PostgreSQL makes the EXISTS above a join and, for a popular tag, hashes every article
+# of the tag (90,000 rows at 1M articles) to check the few rows of a window; OFFSET 0
+# keeps it a probe of article_tags' primary key per row (21 ms -> 2 ms at 1M).
+_TAGGED_PER_ROW = exists(
+    select(literal(1))
+    .where(
+        article_tags.c.article_pk == articles.c.pk,
+        article_tags.c.tag_pk.in_(
+            select(tags.c.pk).where(tags.c.name.in_(bindparam("tag_names", expanding=True)))
+        ),
+    )
+    .offset(0)
+)
+# Words checked on the text of the new articles rather than looked up in the gram
+# index, up to this many (PostgreSQL: GIN cannot bound a common gram's posting list to
+# the new pks, so the lookup reads it whole; a text is checked in about 10 µs).
+TEXT_RANGE = 2000
 _UPTO = (
     select(ingest_sequence.c.seq).where(ingest_sequence.c.pk == 1).scalar_subquery().label("upto")
 )
