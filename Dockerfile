@@ -10,10 +10,8 @@ WORKDIR /srv/newsbot
 COPY pyproject.toml README.md ./
 COPY newsbot ./newsbot
 COPY templates ./templates
-# The templates are looked up beside the package (newsbot/render.py: SHIPPED_TEMPLATES),
-# and they are not package data, so they are copied there after the install.
+# templates/ is package data (newsbot/templates links to it), so the install carries it.
 RUN pip install . \
-    && cp -r templates "$(python -c 'import newsbot, pathlib; print(pathlib.Path(newsbot.__file__).parent.parent)')/templates" \
     && useradd --system --home-dir /srv/newsbot newsbot
 # The shipped seed pages: a named volume mounted here starts with them.
 COPY --chown=newsbot seeds ./seeds

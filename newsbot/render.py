@@ -33,7 +33,9 @@ __all__ = ["BREAK", "LANGUAGES", "SHIPPED_TEMPLATES", "Renderer", "hashtag", "sp
 
 log = logging.getLogger(__name__)
 
-SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# The repository's templates/, shipped inside the package: newsbot/templates is a link
+# to it in a checkout and a copy of it in an installed wheel.
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("zh", "en")
 BREAK = "\x1e"  # record separator: never in article text (ingest drops control chars)
 _BREAK_MARK = Markup(BREAK)  # the one value that may carry it into the output
