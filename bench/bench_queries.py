@@ -74,8 +74,8 @@ BASE = 20_000  # articles written through the store; larger stores repeat them i
 
 def build_store(url: str, size: int) -> Store:
     """A store of ``size`` articles: up to ``BASE`` written through the store, the rest
-    copies of those made with set-based SQL (new pk, id, fingerprint, origin; dates
-    shifted a few hours per copy, so copies interleave with the originals)."""
+    copies of those made with set-based SQL (new pk, id, fingerprint, origin and dates;
+    see :func:`copy_articles`)."""
     store = Store.open(url)
     have = store.count_articles()
     if have >= size:
@@ -106,11 +106,26 @@ def build_store(url: str, size: int) -> Store:
 def copy_articles(store: Store, base: int, copies: int) -> None:
     """Fill the store with ``copies - 1`` copies of its first ``base`` articles."""
     pg = store.dialect == "postgresql"
+    # Copy k of an article is dated k/copies of the base's date range later, wrapping
+    # round: the copies spread over the range, and the newest rows of the store are as
+    # varied as the base's (a copy a few hours from its original would fill the newest
+    # rows with a few articles' copies). Dates move by whole seconds, per row of any
+    # table with a sort_at.
+    when = "extract(epoch from {})::bigint" if pg else "CAST(strftime('%s', {}) AS INTEGER)"
+    with store.engine.connect() as conn:
+        lo, hi = conn.exec_driver_sql(
+            f"SELECT {when.format('min(sort_at)')}, {when.format('max(sort_at)')}"
+            f" FROM articles WHERE pk <= {base}"
+        ).one()
+    span = hi - lo + 1
+    now = when.format("sort_at")
+    wrap = f"mod({now} - {lo} + k * {span // copies}, {span})"  # no '%': psycopg's mark
+    delta = f"({lo} + {wrap} - {now})"
     if pg:
-        moved = "{} - k * interval '197 minutes'".format
+        moved = ("{} + " + delta + " * interval '1 second'").format
     else:  # as SQLAlchemy stores datetimes on SQLite
         moved = (
-            "strftime('%Y-%m-%d %H:%M:%S', {}, '-' || (k * 197) || ' minutes') || '.000000'"
+            "strftime('%Y-%m-%d %H:%M:%S', {}, printf('%+d seconds', " + delta + ")) || '.000000'"
         ).format
     expr = {
         "pk": f"pk + k * {base}",
@@ -343,6 +358,7 @@ def main() -> None:
     parser.add_argument(
         "--postgres", metavar="URL", help="also run on this PostgreSQL database (kept as a cache)"
     )
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     table = Table(title="newsbot query latency (ms), handler entry to rendered reply")
@@ -351,7 +367,8 @@ def main() -> None:
             column, justify="right" if column in {"articles", "p50", "p95"} else "left"
         )
     for size in (int(s) for s in args.sizes.split(",")):
-        run(f"sqlite:///{OUT / f'queries_{size}.db'}", size, args.runs, table, "SQLite")
+        if not args.skip_sqlite:
+            run(f"sqlite:///{OUT / f'queries_{size}.db'}", size, args.runs, table, "SQLite")
         if args.postgres:
             run(args.postgres.replace("{size}", str(size)), size, args.runs, table, "PostgreSQL")
     console = Console()
