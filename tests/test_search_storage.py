@@ -1,9 +1,10 @@
 """Issue 10, item 5: search storage and plans at scale must not change what search finds.
 
 PostgreSQL keeps each article's grams as one text indexed as an array, with its date
-beside them (migration 0012), and answers a search by walking the newest rows or by the
-gram index. Every answer is checked against a plain reading of the texts, on both
-engines, with either plan forced, and on a database filled before 0012.
+beside them (migration 0012). Both engines answer a search by checking the newest rows
+or from the gram index (FTS5 on SQLite; rounds of the newest candidates on PostgreSQL).
+Every answer is checked against a plain reading of the texts, on both engines, with
+either plan forced, and on a database filled before 0012.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def test_search_finds_what_the_texts_hold(
 ) -> None:
     monkeypatch.setattr(store_module, "TITLE_WALK", budget)
     monkeypatch.setattr(store_module, "TEXT_WALK", budget)
+    monkeypatch.setattr(store_module, "FIRST_CANDIDATES", budget)  # rounds of the index
     store = Store.open(db_url)
     try:
         fill(store, _articles())

@@ -37,7 +37,6 @@ from newsbot.store.schema import UTCDateTime
 __all__ = [
     "PG_GRAMS",
     "PG_TITLE_GRAMS",
-    "count_candidates",
     "delete_grams",
     "grams_match",
     "newest_candidates",
@@ -137,31 +136,20 @@ def grams_match(
     return pk_column.in_(text(query).bindparams(*params).columns(literal_column("rowid")))
 
 
-def newest_candidates(grams: Iterable[str], *, title: bool = False) -> Subquery:
-    """PostgreSQL: the articles holding every gram (``article_pk``, ``sort_at``), newest
-    first, from the index and ``article_search`` alone; the caller confirms them."""
+def newest_candidates(grams: Iterable[str], limit: int, *, title: bool = False) -> Subquery:
+    """PostgreSQL: the ``limit`` newest articles holding every gram (``article_pk``,
+    ``sort_at``), from the index and ``article_search`` alone (a top-N sort, never
+    all the candidates in order); the caller confirms them newest first."""
     return (
         text(
             "SELECT article_pk, sort_at FROM article_search WHERE "
             + (PG_TITLE_GRAMS if title else PG_GRAMS)
-            # In date order, and kept apart (OFFSET 0) from the caller's query, so
-            # the caller confirms candidates newest first and stops at its page.
-            + " @> :grams ORDER BY sort_at DESC, article_pk DESC OFFSET 0"
+            + " @> :grams ORDER BY sort_at DESC, article_pk DESC LIMIT :n"
         )
-        .bindparams(bindparam("grams", value=list(grams), type_=ARRAY(Text), unique=True))
+        .bindparams(
+            bindparam("grams", value=list(grams), type_=ARRAY(Text), unique=True),
+            bindparam("n", value=limit, unique=True),
+        )
         .columns(column("article_pk", Integer), column("sort_at", UTCDateTime()))
         .subquery("candidates")
-    )
-
-
-def count_candidates(conn: Connection, grams: Iterable[str]) -> int | None:
-    """How many articles hold every gram (SQLite only; None where the planner copes alone)."""
-    if conn.dialect.name != "sqlite":
-        return None
-    match = " AND ".join(f'"{gram}"' for gram in grams)
-    return int(
-        conn.execute(
-            text("SELECT count(*) FROM article_fts WHERE article_fts MATCH :match"),
-            {"match": match},
-        ).scalar_one()
     )
