@@ -544,40 +544,60 @@ class Store:
             not_title = ~and_(*(find(source.title_norm, w) > 0 for w in plan.terms))
             return [*(find(source.search_text, w) > 0 for w in words), not_title]
 
-        # The LIMIT inside keeps the walk bounded whatever the planner thinks of the words.
-        recent = (
-            select(
-                articles.c.pk,
-                articles.c.sort_at,
-                articles.c.title_norm,
-                *([] if title else [articles.c.search_text]),
+        def walk(budget: int) -> list[int]:
+            # The LIMIT inside bounds the walk whatever the planner thinks of the words.
+            recent = (
+                select(
+                    articles.c.pk,
+                    articles.c.sort_at,
+                    articles.c.title_norm,
+                    *([] if title else [articles.c.search_text]),
+                )
+                .order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
+                .limit(budget)
+                .subquery("recent")
             )
-            .order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
-            .limit(TITLE_WALK if title else TEXT_WALK)
-            .subquery("recent")
-        )
-        walked = list(
-            conn.execute(
-                select(recent.c.pk)
-                .where(*holds(recent.c, plan.terms))
-                .order_by(recent.c.sort_at.desc(), recent.c.pk.desc())
-                .limit(wanted)
-            ).scalars()
-        )
-        if len(walked) >= wanted:
-            return walked
-        if self.dialect != "postgresql":  # FTS5: the candidates, sorted
             return list(
                 conn.execute(
-                    select(articles.c.pk)
-                    .where(
-                        grams_match(self.dialect, articles.c.pk, plan.grams, title=title),
-                        *holds(articles.c, plan.confirm),
-                    )
-                    .order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
+                    select(recent.c.pk)
+                    .where(*holds(recent.c, plan.terms))
+                    .order_by(recent.c.sort_at.desc(), recent.c.pk.desc())
                     .limit(wanted)
                 ).scalars()
             )
+
+        budget = TITLE_WALK if title else TEXT_WALK
+        walked = walk(budget)
+        if 0 < len(walked) < wanted:  # some: read on as far as they promise, up to 4x
+            walked = walk(min(4 * budget, 2 * budget * wanted // len(walked)))
+        if len(walked) >= wanted:
+            return walked
+        if self.dialect != "postgresql":
+            # FTS5's candidates in date order (their dates only: no text read), then
+            # confirmed a chunk at a time, newest first, until the page is full.
+            ordered = list(
+                conn.execute(
+                    select(articles.c.pk)
+                    .where(grams_match(self.dialect, articles.c.pk, plan.grams, title=title))
+                    .order_by(articles.c.sort_at.desc(), articles.c.pk.desc())
+                ).scalars()
+            )
+            checks = holds(articles.c, plan.confirm)
+            if not checks:
+                return ordered[:wanted]
+            confirmed: list[int] = []
+            step = max(50, wanted)
+            for start in range(0, len(ordered), step):
+                chunk = ordered[start : start + step]
+                kept = set(
+                    conn.execute(
+                        select(articles.c.pk).where(articles.c.pk.in_(chunk), *checks)
+                    ).scalars()
+                )
+                confirmed += [pk for pk in chunk if pk in kept]
+                if len(confirmed) >= wanted:
+                    break
+            return confirmed[:wanted]
         # The newest candidates (a top-N sort), more each round, until enough are
         # confirmed or the candidates are all read.
         limit = max(FIRST_CANDIDATES, 20 * wanted)
