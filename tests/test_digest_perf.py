@@ -152,3 +152,20 @@ def test_a_weekdays_only_first_digest_covers_the_weekend(store: Store) -> None:
     assert make_article(1).title not in "".join(builder.preview(daily, NOW, None))
     assert make_article(1).title in "".join(builder.preview(weekdays, NOW, None))
     assert make_article(2).title in "".join(builder.preview(daily, NOW, None))
+
+
+def test_a_failed_first_digest_leaves_the_next_one_a_first_digest(store: Store) -> None:
+    """Its articles go back, and the retry reads the look-back window again, not the
+    whole ingest they came in (which may hold the archive too)."""
+    newest = NOW - timedelta(days=1)
+    records = [
+        SeedRecord(f"{n}.txt", make_article(n, published=newest - age))
+        for n, age in enumerate([timedelta(0), timedelta(hours=5), timedelta(days=300)])
+    ]
+    store.save_seed_files([SeedFile("all.txt", "h", 1, tuple(records))], NOW)
+    sub_id = subscribe(store)
+    recent = [make_article(n).title for n in (0, 1)]
+    assert digest(store, sub_id, NOW, timedelta(days=1)) == recent
+    [message] = store.outbox.due(NOW + timedelta(hours=1))
+    assert store.outbox.give_up(message.pk, "chat unreachable for a day", NOW) == 2
+    assert digest(store, sub_id, NOW + timedelta(days=1), timedelta(days=1)) == recent

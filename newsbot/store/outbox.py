@@ -580,7 +580,8 @@ def _event(conn: Connection, chat_id: int, kind: str, detail: str, now: datetime
 def _return_articles(conn: Connection, digest_pks: Collection[int]) -> int:
     """The articles of these (failed) digests are no longer delivered: each
     subscription's cursor moves back to before the oldest of them, so its next digest
-    offers them again. Returns how many articles went back."""
+    offers them again (a subscription's first digest leaves it without a cursor, so the
+    next is a first digest again). Returns how many articles went back."""
     returned = 0
     for digest_pk in sorted(digest_pks):
         row = conn.execute(
@@ -597,6 +598,17 @@ def _return_articles(conn: Connection, digest_pks: Collection[int]) -> int:
             continue
         subscription_pk, count, oldest = row
         conn.execute(delete(delivered).where(delivered.c.digest_pk == digest_pk))
+        earlier = conn.execute(
+            select(func.count())
+            .select_from(digests)
+            .where(
+                digests.c.subscription_pk == subscription_pk,
+                digests.c.pk < digest_pk,
+                digests.c.status.in_(("pending", "sent", "empty")),
+            )
+        ).scalar_one()
+        # A first digest chose from a look-back window, not from ingests since a cursor:
+        # its retry is a first digest again, rather than every article of those ingests.
         conn.execute(
             update(subscriptions)
             .where(
@@ -604,7 +616,7 @@ def _return_articles(conn: Connection, digest_pks: Collection[int]) -> int:
                 subscriptions.c.cursor_seq.is_not(None),
                 subscriptions.c.cursor_seq >= oldest,
             )
-            .values(cursor_seq=oldest - 1)
+            .values(cursor_seq=oldest - 1 if earlier else None)
         )
         returned += int(count)
     return returned
