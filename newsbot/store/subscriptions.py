@@ -13,9 +13,12 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    and_,
     bindparam,
+    case,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -364,14 +367,19 @@ class SubscriptionStore:
             # checking it reads every row's text. An ingest committing meanwhile may
             # have articles in this digest; the next one does not repeat them (delivered).
             words = [] if plan is None else plan.terms
+            row_checks: list[Any] = [*tagged, _NOT_DELIVERED]
+            text_checks = [*(in_text(t) for t in words), *excluded]
+            if pg and tagged and text_checks:
+                # PostgreSQL orders a row's checks by its cost estimates and reads every
+                # row's text (13 µs) before probing its tags (5 µs); CASE keeps that order.
+                row_checks = [_NOT_DELIVERED, case((tagged[0], and_(*text_checks)), else_=false())]
+                text_checks = []
             picked = (
                 select(articles.c.pk)
                 .where(
                     articles.c.sort_at >= (anchor or now) - look_back,
-                    *tagged,
-                    _NOT_DELIVERED,
-                    *(in_text(t) for t in words),
-                    *excluded,
+                    *row_checks,
+                    *text_checks,
                 )
                 .order_by(*newest)
                 .limit(spec.max_items)
