@@ -13,25 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.broken_databases import BROKEN_SQLITE
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _corrupt_file(tmp_path: Path) -> str:
-    path = tmp_path / "corrupt.db"
-    path.write_bytes(b"this is not an SQLite database, just some bytes\n" * 200)
-    return f"sqlite:///{path}"
 
-
-def _under_a_file(tmp_path: Path) -> str:
-    blocker = tmp_path / "blocker"
-    blocker.write_text("a file where the database's folder should be")
-    return f"sqlite:///{blocker / 'sub' / 'newsbot.db'}"
-
-
-def _a_folder(tmp_path: Path) -> str:
-    folder = tmp_path / "folder.db"
-    folder.mkdir()
-    return f"sqlite:///{folder}"
 
 
 def _unwritable(tmp_path: Path) -> str:
@@ -49,9 +36,7 @@ def _unreachable_postgres(tmp_path: Path) -> str:
 
 
 BROKEN = {
-    "corrupt file": _corrupt_file,
-    "under a file": _under_a_file,
-    "a folder": _a_folder,
+    **BROKEN_SQLITE,
     "unwritable folder": _unwritable,
     "unreachable postgresql": _unreachable_postgres,
 }

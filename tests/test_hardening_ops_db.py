@@ -14,28 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from newsbot.cli import cli
+from tests.broken_databases import BROKEN_SQLITE
 from tests.factories import make_page_text
 
-
-def _corrupt_file(tmp_path: Path) -> str:
-    path = tmp_path / "corrupt.db"
-    path.write_bytes(b"this is not an SQLite database, just some bytes\n" * 200)
-    return f"sqlite:///{path}"
-
-
-def _under_a_file(tmp_path: Path) -> str:
-    blocker = tmp_path / "blocker"
-    blocker.write_text("a file where the database's folder should be")
-    return f"sqlite:///{blocker / 'sub' / 'newsbot.db'}"
-
-
-def _a_folder(tmp_path: Path) -> str:
-    folder = tmp_path / "folder.db"
-    folder.mkdir()
-    return f"sqlite:///{folder}"
-
-
-BROKEN = {"corrupt file": _corrupt_file, "under a file": _under_a_file, "a folder": _a_folder}
+BROKEN = BROKEN_SQLITE
 
 COMMANDS = [
     ["latest"],
