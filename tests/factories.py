@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import event
 
 from newsbot.models import ArticleIn
 from newsbot.store import SeedFile, SeedRecord, Store
@@ -84,3 +87,27 @@ def fill(store: Store, articles: Sequence[ArticleIn]) -> None:
             for i, article in enumerate(articles)
         ]
     )
+
+
+def candidate_query_plan(store: Store, run: Callable[[], object]) -> str:
+    """The database's plan for the digest candidate query that ``run`` makes (the
+    statement reading ``articles`` with ``delivered``), one line."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM articles" in statement and "delivered" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    [(statement, parameters)] = statements
+    with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            return " | ".join(str(row[-1]) for row in rows)
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a tiny table otherwise
+        rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters)
+        return " | ".join(str(row[0]) for row in rows)

@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
-
 from newsbot.digests import look_back
 from newsbot.models import Filters, SubscriptionSpec
 from newsbot.store import SeedFile, SeedRecord, Store
 from newsbot.store.subscriptions import Actor
-from tests.factories import make_article
+from tests.factories import candidate_query_plan, make_article
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 
@@ -104,28 +102,13 @@ def test_first_digest_reads_the_window_through_an_index(store: Store) -> None:
     sub_id = subscribe(store, Filters(tags=("城市",), include=("城市",), exclude=("广告",)))
     sub = store.subscriptions.get(sub_id)
     assert sub is not None
-    statements: list[tuple[str, Any]] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM articles" in statement and "delivered" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(store.engine, "before_cursor_execute", capture)
-    try:
-        store.subscriptions.candidates(sub, NOW, timedelta(days=1))
-    finally:
-        event.remove(store.engine, "before_cursor_execute", capture)
-    [(statement, parameters)] = statements
-    with store.engine.begin() as conn:
-        if store.dialect == "sqlite":
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            plan = " | ".join(str(row[-1]) for row in rows)
-            assert "ix_articles_sort_at" in plan and "SCAN articles" not in plan, plan
-        else:  # the planner may start from the window or from the tag's articles
-            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a tiny table otherwise
-            rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters)
-            plan = " | ".join(str(row[0]) for row in rows)
-            assert "Seq Scan on articles" not in plan, plan
+    plan = candidate_query_plan(
+        store, lambda: store.subscriptions.candidates(sub, NOW, timedelta(days=1))
+    )
+    if store.dialect == "sqlite":
+        assert "ix_articles_sort_at" in plan and "SCAN articles" not in plan, plan
+    else:  # the planner may start from the window or from the tag's articles
+        assert "Seq Scan on articles" not in plan, plan
 
 
 def test_look_back_covers_one_regular_digest() -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from newsbot.models import Filters, SubscriptionSpec
 from newsbot.store import SeedFile, SeedRecord, Store
 from newsbot.store.engine import _alembic_config, create_store_engine, migrate
 from newsbot.store.subscriptions import Actor
-from tests.factories import make_article
+from tests.factories import candidate_query_plan, make_article
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 
@@ -105,26 +104,11 @@ def test_a_digest_reads_new_ingests_through_an_index(store: Store) -> None:
     sub = store.subscriptions.get(sub_id)
     assert sub is not None
 
-    statements: list[tuple[str, Any]] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM articles" in statement and "delivered" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(store.engine, "before_cursor_execute", capture)
-    try:
-        assert [a.title for a in store.subscriptions.candidates(sub)] == [make_article(100).title]
-    finally:
-        event.remove(store.engine, "before_cursor_execute", capture)
-    [(statement, parameters)] = statements
-    with store.engine.begin() as conn:
-        if store.dialect == "sqlite":
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            plan = " | ".join(str(row[-1]) for row in rows)
-        else:
-            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a tiny table otherwise
-            rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters)
-            plan = " | ".join(str(row[0]) for row in rows)
+    titles: list[str] = []
+    plan = candidate_query_plan(
+        store, lambda: titles.extend(a.title for a in store.subscriptions.candidates(sub))
+    )
+    assert titles == [make_article(100).title]
     assert "ix_articles_ingest_seq" in plan, plan
 
 
