@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 from newsbot.config import FetchConfig  # noqa: E402
 from newsbot.ingest import ingest  # noqa: E402
 from newsbot.models import SourceSpec  # noqa: E402
-from newsbot.sources.feeds import Entry, write_rss  # noqa: E402
+from newsbot.sources.entries import Entry  # noqa: E402
+from newsbot.sources.feeds import write_rss  # noqa: E402
 from newsbot.sources.manage import add_source  # noqa: E402
 from newsbot.sources.rounds import fetch_round  # noqa: E402
 from newsbot.store import Store  # noqa: E402

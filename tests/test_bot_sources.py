@@ -12,7 +12,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from newsbot.config import FetchConfig
-from newsbot.sources.feeds import Entry, write_rss
+from newsbot.sources.entries import Entry
+from newsbot.sources.feeds import write_rss
 from newsbot.store.sources import RoundResult
 from tests.bot_harness import Running, bot_config, running_bot
 from tests.fakebotapi import FakeBotApi

@@ -18,7 +18,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from newsbot.cli import cli
-from newsbot.sources.feeds import Entry, write_rss
+from newsbot.sources.entries import Entry
+from newsbot.sources.feeds import write_rss
 from newsbot.store import Store
 from tests.test_devpages import CHECKS, DEV_PAGES, FIELDS, evaluate, load_truth
 

@@ -13,20 +13,11 @@ from pathlib import Path
 import pytest
 
 from newsbot.errors import BadIndexError, NewsbotError
-from newsbot.sources.feeds import (
-    MAX_GUNZIPPED_BYTES,
-    Entry,
-    Index,
-    discover_feeds,
-    link_pattern,
-    parse_date,
-    read_feed,
-    read_index,
-    read_list_page,
-    read_sitemap,
-    sniff,
-    write_rss,
-)
+from newsbot.sources.entries import MAX_GUNZIPPED_BYTES, Entry, Index
+from newsbot.sources.feeds import parse_date, read_feed, write_rss
+from newsbot.sources.index import read_index, sniff
+from newsbot.sources.pages import discover_feeds, link_pattern, read_list_page
+from newsbot.sources.sitemaps import read_sitemap
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 CN = timezone(timedelta(hours=8))

@@ -16,7 +16,8 @@ from newsbot.errors import SourceError
 from newsbot.ingest import ingest
 from newsbot.models import SourceSpec
 from newsbot.seedstore import read_fetch_record
-from newsbot.sources.feeds import Entry, write_rss
+from newsbot.sources.entries import Entry
+from newsbot.sources.feeds import write_rss
 from newsbot.sources.manage import add_source
 from newsbot.sources.rounds import fetch_round
 from newsbot.store import Store

@@ -19,7 +19,7 @@ import httpx
 from newsbot.config import FetchConfig
 from newsbot.errors import BadIndexError, FetchError, SourceError
 from newsbot.models import Source, SourceSpec
-from newsbot.sources.feeds import Index
+from newsbot.sources.entries import Index
 from newsbot.sources.fetch import Fetcher
 from newsbot.sources.rounds import INDEX_ACCEPT, feeds_of_page, policy_of, read_source_index
 from newsbot.store import Store

@@ -32,8 +32,10 @@ from newsbot.errors import BadIndexError, FetchError
 from newsbot.models import Source
 from newsbot.ops.metrics import METRICS
 from newsbot.seedstore import FetchRecord, page_path, write_fetched
-from newsbot.sources.feeds import Entry, Index, discover_feeds, read_index
+from newsbot.sources.entries import Entry, Index
 from newsbot.sources.fetch import Fetched, Fetcher, FetchPolicy, Validators
+from newsbot.sources.index import read_index
+from newsbot.sources.pages import discover_feeds
 from newsbot.store import Store
 from newsbot.store.sources import KnownPage, RoundResult
 
