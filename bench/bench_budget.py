@@ -6,7 +6,7 @@
 For each backend (memory, the database on SQLite and on PostgreSQL, Redis) and for 1
 and 2 processes sharing it, every process runs ``--workers`` tasks for ``--seconds``
 (the processes overlapping), each sending to a chat of its own through a
-:class:`~newsbot.ratelimit.RateLimiter` with limits far above what the backend can
+:class:`~newsbot.delivery.ratelimit.RateLimiter` with limits far above what the backend can
 do (so nothing waits for a window, only for the backend): ``acquire`` (the
 reservation: the limiter's own windows, then one atomic take in every shared window,
 ``all`` and the chat's) then ``release`` (its end stamp written in the background).
@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from newsbot.budget import MemoryBudget, RedisBudget, shared_budget  # noqa: E402
-from newsbot.ratelimit import Rate, RateLimiter, RateLimits, SharedBudget  # noqa: E402
+from newsbot.delivery.budget import MemoryBudget, RedisBudget, shared_budget  # noqa: E402
+from newsbot.delivery.ratelimit import Rate, RateLimiter, RateLimits, SharedBudget  # noqa: E402
 from newsbot.store import Store  # noqa: E402
 
 LIMITS = RateLimits(overall=Rate(1_000_000, 1.0), private=Rate(1_000_000, 1.0), group=None)

@@ -54,9 +54,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from newsbot.config import Config, DatabaseConfig  # noqa: E402
-from newsbot.delivery import Deliverer, DeliveryLimits  # noqa: E402
-from newsbot.digest_workers import DigestWorkers  # noqa: E402
-from newsbot.digests import DigestBuilder  # noqa: E402
+from newsbot.delivery.sender import Deliverer, DeliveryLimits  # noqa: E402
+from newsbot.digest.builder import DigestBuilder  # noqa: E402
+from newsbot.digest.workers import DigestWorkers  # noqa: E402
 from newsbot.models import Filters, Subscription, SubscriptionSpec  # noqa: E402
 from newsbot.render import Renderer  # noqa: E402
 from newsbot.store import SeedFile, SeedRecord, Store  # noqa: E402

@@ -36,7 +36,7 @@ import gen_seeds
 from newsbot.bot.context import Services
 from newsbot.bot.reading import build_list_reply
 from newsbot.config import Config
-from newsbot.digests import DigestBuilder
+from newsbot.digest.builder import DigestBuilder
 from newsbot.models import ArticleIn, Filters, SubscriptionSpec
 from newsbot.queries import ListRequest
 from newsbot.render import Renderer

@@ -613,7 +613,7 @@ def subs() -> None:
 def _print_subs(renderer: Any, subscriptions: list[Any], lang: str) -> None:
     from datetime import UTC, datetime
 
-    from newsbot.digests import subscriptions_view
+    from newsbot.digest.builder import subscriptions_view
 
     view = subscriptions_view(subscriptions, datetime.now(UTC))
     _print_chunks(renderer.render("subscriptions.html.j2", view, lang))
@@ -661,9 +661,9 @@ def subs_add(
     """Subscribe CHAT_ID: WORDS as in /subscribe (#tag word -word at 08:00 tz Area/City)."""
     from datetime import UTC, datetime
 
+    from newsbot.digest.subscriptions import parse_subscribe
     from newsbot.queries import UsageError
     from newsbot.store.subscriptions import Actor
-    from newsbot.subscriptions import parse_subscribe
 
     with _errors():
         store, renderer = _reader(state)
@@ -721,9 +721,9 @@ def subs_set(state: State, subscription_id: int, settings: tuple[str, ...], lang
     """Change SUBSCRIPTION_ID: key=value settings as in /set (at, tz, max, summary, ...)."""
     from datetime import UTC, datetime
 
+    from newsbot.digest.subscriptions import apply_settings
     from newsbot.queries import UsageError
     from newsbot.store.subscriptions import Actor
-    from newsbot.subscriptions import apply_settings
 
     with _errors():
         store, renderer = _reader(state)
@@ -756,7 +756,7 @@ def digest(state: State, preview: bool, subscription_id: int | None, lang: str) 
     delivered. Without subscriptions, previews a digest of everything new."""
     from datetime import UTC, datetime
 
-    from newsbot.digests import DigestBuilder
+    from newsbot.digest.builder import DigestBuilder
     from newsbot.models import Subscription, SubscriptionSpec
 
     with _errors():

@@ -233,7 +233,7 @@ async def test_restart_inside_grace_sends_missed_digest_once(
 
 
 def _last(hhmm: str, now: datetime) -> datetime:
-    from newsbot.schedule import previous_slot
+    from newsbot.digest.schedule import previous_slot
 
     slot = previous_slot(SubscriptionSpec(times=(hhmm,)), now)
     assert slot is not None

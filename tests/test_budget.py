@@ -19,7 +19,8 @@ import pytest
 import redis.asyncio as aioredis
 import telegram
 
-from newsbot.budget import (
+from newsbot.config import Config, DeliveryConfig, TelegramConfig, load_config
+from newsbot.delivery.budget import (
     DatabaseBudget,
     MemoryBudget,
     RedisBudget,
@@ -27,10 +28,9 @@ from newsbot.budget import (
     redis_prefix,
     shared_budget,
 )
-from newsbot.config import Config, DeliveryConfig, TelegramConfig, load_config
-from newsbot.delivery import Deliverer, DeliveryLimits
+from newsbot.delivery.ratelimit import OVERALL_KEY, Claim, Rate, RateLimiter, RateLimits, chat_key
+from newsbot.delivery.sender import Deliverer, DeliveryLimits
 from newsbot.errors import ConfigError
-from newsbot.ratelimit import OVERALL_KEY, Claim, Rate, RateLimiter, RateLimits, chat_key
 from newsbot.store import Store
 from newsbot.store.budget import window_wait
 from tests.bot_harness import bot_config, running_bot
@@ -444,7 +444,7 @@ async def test_the_bot_sends_its_replies_through_the_configured_budget(
 
 
 def test_deliver_main_shares_the_budget_it_is_told(tmp_path: Path) -> None:
-    from newsbot.deliver_main import main
+    from newsbot.delivery.main import main
 
     url = f"sqlite:///{tmp_path / 'n.db'}"
     store = Store.open(url)

@@ -23,7 +23,7 @@ import pytest
 import telegram
 
 from newsbot.bot.cluster import Leadership, LeaseTiming
-from newsbot.delivery import Deliverer, DeliveryLimits
+from newsbot.delivery.sender import Deliverer, DeliveryLimits
 from newsbot.store import Store
 from newsbot.store.leases import Lease, LeaseStore
 from tests.bot_harness import bot_config, running_bot

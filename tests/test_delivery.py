@@ -20,7 +20,7 @@ import telegram
 from sqlalchemy import Engine, insert, select
 from telegram.request import HTTPXRequest
 
-from newsbot.delivery import Deliverer, DeliveryLimits, permanent_reason
+from newsbot.delivery.sender import Deliverer, DeliveryLimits, permanent_reason
 from newsbot.store import Store
 from newsbot.store.outbox import OutboxStore, insert_messages
 from newsbot.store.schema import chat_events, digests, outbox, subscriptions
@@ -499,7 +499,7 @@ def test_kill_9_mid_fan_out_then_restart_delivers_everything_once(
         command = [
             sys.executable,
             "-m",
-            "newsbot.deliver_main",
+            "newsbot.delivery.main",
             "--db",
             db_url,
             "--base-url",

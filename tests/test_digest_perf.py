@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsbot.digests import look_back
+from newsbot.digest.builder import look_back
 from newsbot.models import Filters, SubscriptionSpec
 from newsbot.store import SeedFile, SeedRecord, Store
 from newsbot.store.subscriptions import Actor
@@ -122,7 +122,7 @@ def test_look_back_covers_one_regular_digest() -> None:
 def test_a_weekdays_only_first_digest_covers_the_weekend(store: Store) -> None:
     from zoneinfo import ZoneInfo
 
-    from newsbot.digests import DigestBuilder
+    from newsbot.digest.builder import DigestBuilder
     from newsbot.render import Renderer
 
     save(store, 1, NOW - timedelta(hours=60))  # Friday evening, seen on Monday morning

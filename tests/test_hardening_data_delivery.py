@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import telegram
 
-from newsbot.delivery import Deliverer, DeliveryLimits
-from newsbot.digests import DigestBuilder
+from newsbot.delivery.sender import Deliverer, DeliveryLimits
+from newsbot.digest.builder import DigestBuilder
 from newsbot.models import Subscription, SubscriptionSpec
 from newsbot.render import Renderer
 from newsbot.store import Store

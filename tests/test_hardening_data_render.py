@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsbot import queries
-from newsbot.digests import DigestBuilder
+from newsbot.digest.builder import DigestBuilder
 from newsbot.ingest import ingest
 from newsbot.limits import FIELD_LIMITS, bound_article, shorten
 from newsbot.models import Filters, SubscriptionSpec

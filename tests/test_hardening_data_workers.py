@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsbot.config import Config, DatabaseConfig
-from newsbot.digest_workers import DigestWorkers
-from newsbot.digests import DigestBuilder
+from newsbot.digest.builder import DigestBuilder
+from newsbot.digest.workers import DigestWorkers
 from newsbot.models import SubscriptionSpec
 from newsbot.render import Renderer
 from newsbot.store import Store
@@ -53,7 +53,7 @@ async def test_a_killed_worker_is_replaced_and_the_build_retried(
         os.kill(pid, signal.SIGKILL)
         await asyncio.sleep(0.5)  # the pool notices its worker is gone
 
-        with caplog.at_level(logging.WARNING, logger="newsbot.digest_workers"):
+        with caplog.at_level(logging.WARNING, logger="newsbot.digest.workers"):
             records = await asyncio.gather(
                 *(workers.build(sub, NOW, "scheduled", NOW, None) for sub in subs[1:])
             )

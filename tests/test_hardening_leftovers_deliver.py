@@ -1,4 +1,4 @@
-"""Issue 8, items 18 and 20: `python -m newsbot.deliver_main` says what is wrong with the
+"""Issue 8, items 18 and 20: `python -m newsbot.delivery.main` says what is wrong with the
 database in one line and exits 3, as `newsbot` does (a corrupt SQLite file, a path
 that cannot be created, an unreachable PostgreSQL server), with no traceback and no
 password of the database URL."""
@@ -48,7 +48,7 @@ def test_a_database_that_cannot_be_used_is_one_line_and_exit_3(kind: str, tmp_pa
         pytest.skip("root writes into any folder")
     url = BROKEN[kind](tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "newsbot.deliver_main", "--db", url, "--timeout", "5"],
+        [sys.executable, "-m", "newsbot.delivery.main", "--db", url, "--timeout", "5"],
         env={**os.environ, "NEWSBOT_TELEGRAM_TOKEN": "123456:TEST-token-not-used"},
         cwd=ROOT,
         capture_output=True,

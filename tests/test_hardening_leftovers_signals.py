@@ -105,7 +105,7 @@ _DIGEST_POOL = """
 import os, signal, sys, time, asyncio
 from datetime import UTC, datetime
 from newsbot.config import load_config
-from newsbot.digest_workers import DigestWorkers
+from newsbot.digest.workers import DigestWorkers
 from newsbot.store import Store
 
 config = load_config(None)

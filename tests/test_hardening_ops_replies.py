@@ -18,7 +18,7 @@ import pytest
 
 from newsbot.bot.replies import ReplyLimiter
 from newsbot.config import DeliveryConfig
-from newsbot.ratelimit import Rate, RateLimiter, RateLimits
+from newsbot.delivery.ratelimit import Rate, RateLimiter, RateLimits
 from newsbot.store import Store
 from tests.bot_harness import Running, bot_config, fill, running_bot
 from tests.factories import make_article

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.digests import subscriptions_view
+from newsbot.digest.builder import subscriptions_view
 from newsbot.models import Filters, SubscriptionSpec
 from newsbot.render import Renderer
 from newsbot.store import Store

@@ -109,8 +109,8 @@ async def test_channel_subscriptions_are_capped_per_user(bot: Running) -> None:
 )
 def test_subscribe_mistakes_are_named(words: str, key: str, suggestion: str | None) -> None:
     """Item 16: option-like mistakes are answered, never silently taken as keywords."""
+    from newsbot.digest.subscriptions import parse_subscribe
     from newsbot.queries import UsageError
-    from newsbot.subscriptions import parse_subscribe
 
     with pytest.raises(UsageError) as raised:
         parse_subscribe(words.split(), "Asia/Shanghai")
@@ -121,7 +121,7 @@ def test_subscribe_mistakes_are_named(words: str, key: str, suggestion: str | No
 
 def test_subscribe_accepts_several_at_and_both_forms() -> None:
     """Item 16: every ``at`` counts; ``key=value`` and ``+word`` are understood."""
-    from newsbot.subscriptions import parse_subscribe
+    from newsbot.digest.subscriptions import parse_subscribe
 
     spec = parse_subscribe(["#财经", "at", "08:00", "股市", "at", "18:00,07:30"], "Asia/Shanghai")
     assert spec.times == ("07:30", "08:00", "18:00")
@@ -135,9 +135,9 @@ def test_subscribe_accepts_several_at_and_both_forms() -> None:
 
 def test_set_accepts_the_subscribe_form() -> None:
     """Item 16: ``/set 3 at 07:30`` as well as ``/set 3 at=07:30``."""
+    from newsbot.digest.subscriptions import apply_settings
     from newsbot.models import SubscriptionSpec
     from newsbot.queries import UsageError
-    from newsbot.subscriptions import apply_settings
 
     spec = apply_settings(
         SubscriptionSpec(),

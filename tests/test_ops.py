@@ -22,8 +22,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from newsbot.bot.replies import PerChatUpdates
 from newsbot.cli import cli
 from newsbot.config import Config, DatabaseConfig, FetchConfig, OpsConfig, load_config
-from newsbot.delivery import Deliverer
-from newsbot.digest_workers import DigestWorkers
+from newsbot.delivery.sender import Deliverer
+from newsbot.digest.workers import DigestWorkers
 from newsbot.errors import ConfigError
 from newsbot.ingest import ingest
 from newsbot.models import SourceSpec

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from newsbot.ratelimit import Rate, RateLimiter, RateLimits
+from newsbot.delivery.ratelimit import Rate, RateLimiter, RateLimits
 
 
 class FakeTime:

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from newsbot.digest.schedule import day_slots, next_slot, parse_hhmm, previous_slot
+from newsbot.digest.subscriptions import apply_settings, parse_subscribe
 from newsbot.models import Filters, SubscriptionSpec
 from newsbot.queries import UsageError
-from newsbot.schedule import day_slots, next_slot, parse_hhmm, previous_slot
-from newsbot.subscriptions import apply_settings, parse_subscribe
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -46,16 +46,16 @@ from newsbot.bot.cluster import (
 from newsbot.bot.context import BotData, NewsContext, Services, language_of
 from newsbot.bot.replies import PerChatUpdates, ReplyLimiter
 from newsbot.bot.startup import PollingTrouble, bot_api_host, reach_bot_api_blocking
-from newsbot.budget import build_limiter
 from newsbot.config import Config
-from newsbot.delivery import Deliverer, DeliveryLimits
-from newsbot.digest_workers import DigestWorkers
-from newsbot.digests import DigestBuilder
+from newsbot.delivery.budget import build_limiter
+from newsbot.delivery.sender import Deliverer, DeliveryLimits
+from newsbot.digest.builder import DigestBuilder
+from newsbot.digest.scheduler import DigestScheduler
+from newsbot.digest.workers import DigestWorkers
 from newsbot.errors import ConfigError, SourceError
 from newsbot.ingest import ingest
 from newsbot.ops.server import serve_ops
 from newsbot.render import LANGUAGES, Renderer
-from newsbot.scheduler import DigestScheduler
 from newsbot.sources.rounds import fetch_round
 from newsbot.store import Store
 from newsbot.store.leases import new_holder
@@ -245,7 +245,7 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 async def _post_stop(app: NewsApplication) -> None:
-    """Let the outbox finish the message in flight, then stop."""
+    """Let the outbox finish the message in flight, close the send budget, then stop."""
     services = app.bot_data.services
     if services is not None:
         services.stopping.set()
@@ -254,6 +254,8 @@ async def _post_stop(app: NewsApplication) -> None:
             services.delivery_task = None
         if services.deliverer is not None:
             await services.deliverer.bot.shutdown()
+            # The shared budget's last writes, then its connections (Redis).
+            await services.deliverer.limiter.aclose()
         if services.workers is not None:
             services.workers.close()
 

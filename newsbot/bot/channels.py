@@ -12,8 +12,8 @@ from telegram.ext import Application, CommandHandler
 from newsbot.bot.context import NewsContext
 from newsbot.bot.permissions import Need, check_channel, find_channel, user_may
 from newsbot.bot.subscribing import actor_of, create, remove, say, show, usage
+from newsbot.digest.subscriptions import parse_subscribe
 from newsbot.queries import UsageError
-from newsbot.subscriptions import parse_subscribe
 
 __all__ = ["register"]
 

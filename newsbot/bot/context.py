@@ -11,14 +11,14 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from newsbot.config import Config
-from newsbot.digests import DigestBuilder
+from newsbot.digest.builder import DigestBuilder
+from newsbot.digest.scheduler import DigestScheduler
 from newsbot.render import Renderer
-from newsbot.scheduler import DigestScheduler
 from newsbot.store import Store
 
 if TYPE_CHECKING:
-    from newsbot.delivery import Deliverer
-    from newsbot.digest_workers import DigestWorkers
+    from newsbot.delivery.sender import Deliverer
+    from newsbot.digest.workers import DigestWorkers
 
 __all__ = ["BotData", "NewsContext", "Services", "language_of"]
 

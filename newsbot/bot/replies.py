@@ -23,9 +23,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
 
-from newsbot.delivery import retry_after_seconds
+from newsbot.delivery.ratelimit import RateLimiter
+from newsbot.delivery.sender import retry_after_seconds
 from newsbot.ops.metrics import METRICS
-from newsbot.ratelimit import RateLimiter
 
 __all__ = ["PerChatUpdates", "ReplyLimiter", "ReplyPatience", "edit_chunks", "send_chunks"]
 

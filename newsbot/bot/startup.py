@@ -23,7 +23,7 @@ from telegram import Bot, User
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from newsbot.config import TelegramConfig
-from newsbot.delivery import retry_after_seconds
+from newsbot.delivery.sender import retry_after_seconds
 from newsbot.errors import NewsbotError, TokenRejectedError
 
 __all__ = [

@@ -15,11 +15,11 @@ from telegram.ext import Application, CommandHandler
 from newsbot.bot.context import NewsContext, Services, language_of
 from newsbot.bot.permissions import Need, as_the_chat, may_manage_chat, user_may
 from newsbot.bot.replies import send_chunks
-from newsbot.digests import subscriptions_view
+from newsbot.digest.builder import subscriptions_view
+from newsbot.digest.subscriptions import apply_settings, parse_subscribe, same_spec
 from newsbot.models import Subscription, SubscriptionSpec
 from newsbot.queries import UsageError
 from newsbot.store.subscriptions import Actor
-from newsbot.subscriptions import apply_settings, parse_subscribe, same_spec
 
 __all__ = ["actor_of", "create", "register"]
 

@@ -1,7 +1,7 @@
 """The send budget in the database: windows of recent sends and pauses after 429s.
 
 Several processes sending for one bot keep Telegram's limits together through these
-two tables (see :class:`newsbot.ratelimit.SharedBudget`):
+two tables (see :class:`newsbot.delivery.ratelimit.SharedBudget`):
 
 - ``budget_stamps``: one row per send and window (``all`` for every send, ``chat:ID``
   for one chat). ``stamp`` is when the send ended, or ``now + hold`` while it is in

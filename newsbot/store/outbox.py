@@ -7,7 +7,7 @@ them waits for a retry, and records Telegram's message id right after each send,
 so a crash repeats at most the messages that were in flight.
 
 Several processes may send from one outbox (instances of the bot on one PostgreSQL,
-``deliver_main`` beside the bot). A process *claims* the heads it is about to send
+``newsbot.delivery.main`` beside the bot). A process *claims* the heads it is about to send
 (:meth:`OutboxStore.claim`: ``claimed_by`` and a lease, ``claim_until``), so each
 message is sent by one process and a chat has at most one message in flight across
 all of them; a claim whose process died lapses and another process takes the

@@ -1,6 +1,6 @@
 """One send budget for every instance: where the limiter's windows and pauses live.
 
-:class:`~newsbot.ratelimit.SharedBudget` has three implementations:
+:class:`~newsbot.delivery.ratelimit.SharedBudget` has three implementations:
 
 - :class:`MemoryBudget`: in this process (what one instance needs; tests share one
   between limiters to play several processes);
@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 import redis.asyncio as aioredis
 
 from newsbot.config import Config
+from newsbot.delivery.ratelimit import Claim, RateLimiter, RateLimits, SharedBudget
 from newsbot.errors import ConfigError
-from newsbot.ratelimit import Claim, RateLimiter, RateLimits, SharedBudget
 from newsbot.store import Store
 from newsbot.store.budget import BudgetStore, window_wait
 

@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
 from newsbot.config import Config
-from newsbot.digests import DigestBuilder
+from newsbot.digest.builder import DigestBuilder
 from newsbot.models import Subscription
 from newsbot.ops.metrics import METRICS
 from newsbot.processes import ignore_interrupts

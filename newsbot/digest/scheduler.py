@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import JobQueue
 
-from newsbot.digest_workers import DigestWorkers
+from newsbot.digest.schedule import parse_hhmm, previous_slot
+from newsbot.digest.workers import DigestWorkers
 from newsbot.models import Subscription, SubscriptionSpec
-from newsbot.schedule import parse_hhmm, previous_slot
 from newsbot.store import Store
 
 __all__ = ["DigestScheduler"]

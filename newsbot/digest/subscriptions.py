@@ -12,9 +12,9 @@ import difflib
 from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from newsbot.digest.schedule import parse_hhmm
 from newsbot.models import Filters, SubscriptionSpec
 from newsbot.queries import UsageError
-from newsbot.schedule import parse_hhmm
 
 __all__ = ["MAX_ITEMS", "MAX_TIMES", "apply_settings", "parse_subscribe", "same_spec"]
 

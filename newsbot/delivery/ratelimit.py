@@ -26,7 +26,7 @@ an argument and is tested without a clock; :meth:`acquire` and :meth:`slot` add 
 waiting, with an injectable ``clock`` and ``sleep``.
 
 Several processes share one budget through a :class:`SharedBudget` (memory, the
-database or Redis: :mod:`newsbot.budget`). The limiter's own windows then act as a
+database or Redis: :mod:`newsbot.delivery.budget`). The limiter's own windows then act as a
 first, local stage (its urgent-first order, its sends in flight), and a send goes
 only once the shared budget has taken its place in every shared window in one
 atomic step; a pause after a 429 is written there too, and every limiter waits for

@@ -4,7 +4,7 @@ Each message is marked sent (with Telegram's message id) right after Telegram ac
 it, so a crash repeats at most the messages in flight (one per worker). A chat's
 messages go out in order: only the head of a chat's queue is ever offered, and a
 chat has at most one message in flight. Several processes may drain one outbox (the
-bot's instances, ``deliver_main`` beside the bot): a message is claimed before it is
+bot's instances, ``newsbot.delivery.main`` beside the bot): a message is claimed before it is
 queued for a worker (:meth:`OutboxStore.claim`, a lease of ``claim_seconds``, renewed
 before a send that waited long), so it is sent by one process and the two guarantees
 above hold across processes; the claims of a process that died lapse and another
@@ -26,7 +26,7 @@ were in flight. Errors are sorted:
   fail and the digest's articles go back to the subscription's pool (said in /stats),
   so an outage delays content but never loses it.
 
-We use our own limiter (:mod:`newsbot.ratelimit`) rather than python-telegram-bot's
+We use our own limiter (:mod:`newsbot.delivery.ratelimit`) rather than python-telegram-bot's
 ``AIORateLimiter``: that one has no per-private-chat limit, does not retry by default,
 and its pause after a 429 has been reported to end early (upstream #5338).
 """
@@ -56,8 +56,8 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from newsbot.delivery.ratelimit import Rate, RateLimiter, RateLimits
 from newsbot.ops.metrics import METRICS
-from newsbot.ratelimit import Rate, RateLimiter, RateLimits
 from newsbot.store.leases import new_holder
 from newsbot.store.outbox import OutboxMessage, OutboxStore
 

@@ -1,4 +1,4 @@
-"""Send what the outbox holds, then exit: ``python -m newsbot.deliver_main --db URL``.
+"""Send what the outbox holds, then exit: ``python -m newsbot.delivery.main --db URL``.
 
 For operations (flush a backlog without the bot) and for the kill -9 test. The token
 comes from ``--token`` or ``NEWSBOT_TELEGRAM_TOKEN`` (prefer the environment: a
@@ -21,10 +21,10 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
-from newsbot.budget import redis_prefix, shared_budget
 from newsbot.cli import _errors, _opening
-from newsbot.delivery import Deliverer, DeliveryLimits, DrainReport
-from newsbot.ratelimit import RateLimiter
+from newsbot.delivery.budget import redis_prefix, shared_budget
+from newsbot.delivery.ratelimit import RateLimiter
+from newsbot.delivery.sender import Deliverer, DeliveryLimits, DrainReport
 from newsbot.store.budget import BudgetStore
 from newsbot.store.engine import create_store_engine, migrate
 from newsbot.store.outbox import OutboxStore
@@ -37,7 +37,7 @@ _DEFAULTS = DeliveryLimits()
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m newsbot.deliver_main", description=__doc__.splitlines()[0]
+        prog="python -m newsbot.delivery.main", description=__doc__.splitlines()[0]
     )
     p.add_argument("--db", required=True, help="database URL (sqlite:///path or postgresql://…)")
     p.add_argument(

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from newsbot.digest.schedule import next_slot, parse_hhmm
 from newsbot.models import Article, Subscription, SubscriptionSpec
 from newsbot.render import Renderer
-from newsbot.schedule import next_slot, parse_hhmm
 from newsbot.store import Store
 from newsbot.store.subscriptions import DigestRecord
 from newsbot.views import DigestView, SubscriptionsView, SubscriptionView, list_view
