@@ -37,6 +37,7 @@ from tests.bot_harness import bot_config, running_bot
 from tests.fakebotapi import FakeBotApi, FloodLimits
 from tests.fakebotapi import Rate as ServerRate
 from tests.test_delivery import Factory
+from tests.test_ratelimit import FakeTime
 
 REDIS_ENV = "NEWSBOT_TEST_REDIS_URL"
 BACKENDS = ["memory", "sqlite", "postgresql", "redis"]
@@ -242,18 +243,6 @@ async def test_a_pause_by_one_limiter_stops_the_other(backend: Backend) -> None:
 # ------------------------------------------------------------- the limiter's side
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 class FlakyBudget(MemoryBudget):
