@@ -14,7 +14,7 @@ from telegram.ext import Application, CommandHandler
 from newsbot.bot.context import NewsContext, language_of
 from newsbot.bot.replies import send_chunks
 from newsbot.bot.sources import source_lines
-from newsbot.bot.subscribing import say
+from newsbot.bot.subscribing import admins_only
 
 __all__ = ["register"]
 
@@ -25,11 +25,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def stats(update: Update, context: NewsContext) -> None:
     """/stats (global admins only)."""
-    services = context.services
-    user = update.effective_user
-    if user is None or user.id not in services.config.bot.admins:
-        await say(update, context, "perm.admin_only")
+    if not await admins_only(update, context):
         return
+    services = context.services
     tz = services.config.tz
     midnight = datetime.combine(datetime.now(tz).date(), time(), tzinfo=tz).astimezone(UTC)
     articles = await asyncio.to_thread(services.store.count_articles)

@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from newsbot.bot.context import NewsContext
-from newsbot.bot.subscribing import say
+from newsbot.bot.subscribing import admins_only, say
 from newsbot.errors import SourceError
 from newsbot.models import Source, SourceSpec
 
@@ -23,10 +23,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def source(update: Update, context: NewsContext) -> None:
     """/source add URL [name] [feedonly] | list | remove NAME (global admins only)."""
-    user = update.effective_user
-    services = context.services
-    if user is None or user.id not in services.config.bot.admins:
-        await say(update, context, "perm.admin_only")
+    if not await admins_only(update, context):
         return
     args = context.args or []
     action = args[0].lower() if args else ""

@@ -52,6 +52,15 @@ async def say(update: Update, context: NewsContext, key: str, **params: Any) -> 
     await send_chunks(update, [text])
 
 
+async def admins_only(update: Update, context: NewsContext) -> bool:
+    """True when the sender is one of the bot's global admins; refuses politely if not."""
+    user = update.effective_user
+    if user is not None and user.id in context.services.config.bot.admins:
+        return True
+    await say(update, context, "perm.admin_only")
+    return False
+
+
 async def guard(update: Update, context: NewsContext) -> bool:
     """True when the sender may manage this chat's subscriptions; refuses politely if not."""
     if await may_manage_chat(update, context.bot, context.services.config.bot.admins):
