@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from newsbot.models import Filters, SubscriptionSpec
+from newsbot.models import Filters, Subscription, SubscriptionSpec
 from newsbot.store import SeedFile, SeedRecord, Store
 from newsbot.store.engine import _alembic_config, create_store_engine, migrate
 from newsbot.store.subscriptions import Actor
@@ -151,11 +151,7 @@ def test_both_candidate_plans_choose_the_same(store: Store) -> None:
             actor=Actor(7, "@alice"),
             now=NOW,
         )
-        with store.engine.connect() as conn:
-            upto = int(conn.execute(text("SELECT seq FROM ingest_sequence")).scalar_one())
-            rows = store.subscriptions._candidate_rows
-            whole = [r.title for r in rows(sub, conn, None, upto, NOW, timedelta(days=1))]
-            since = [r.title for r in rows(sub, conn, 0, upto, NOW, timedelta(days=1))]
+        whole, since = both_plans(store, sub)
         assert whole == since, filters
         assert store.subscriptions.remove(sub.id, Actor(7, "@alice"), NOW)
 
@@ -178,9 +174,16 @@ def test_excluded_words_past_the_first_few_matches(store: Store) -> None:
         actor=Actor(7, "@alice"),
         now=NOW,
     )
+    whole, since = both_plans(store, sub)
+    assert whole == since == [make_article(2).title, make_article(1).title]
+
+
+def both_plans(store: Store, sub: Subscription) -> tuple[list[str], list[str]]:
+    """The candidates' titles by the first digest's plan (whole store, a day's window)
+    and by the later one (every ingest since the start), up to the last ingest."""
     with store.engine.connect() as conn:
         upto = int(conn.execute(text("SELECT seq FROM ingest_sequence")).scalar_one())
         rows = store.subscriptions._candidate_rows
         whole = [r.title for r in rows(sub, conn, None, upto, NOW, timedelta(days=1))]
         since = [r.title for r in rows(sub, conn, 0, upto, NOW, timedelta(days=1))]
-    assert whole == since == [make_article(2).title, make_article(1).title]
+    return whole, since
